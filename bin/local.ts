@@ -1,0 +1,67 @@
+/**
+ * `npm start`: Chirp on this machine. Reads PORT, HOST, CHIRP_DATA_DIR, CHIRP_PUBLIC_URL,
+ * CHIRP_PUSH_TRANSPORT (outbox | apns) and, for apns, APNS_KEY_FILE, APNS_KEY_ID, APNS_TEAM_ID,
+ * APNS_BUNDLE_ID, APNS_ENDPOINT.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { ConfigError, ENV, oneOf, optionalEnv, requireEnv } from '../lambda/config';
+import type { PushSender } from '../lambda/core/push-port';
+import type { OutboxLine } from '../lambda/adapters/push/outbox-push-sender';
+import { startLocalServer, type LocalServerOptions } from '../local/local-server';
+import { formatBanner, formatOutboxLine } from '../local/terminal';
+
+async function pushFromEnv(env: NodeJS.ProcessEnv): Promise<{ push?: PushSender; bundleId?: string }> {
+  const transport = oneOf(env, ENV.pushTransport, ['outbox', 'apns'] as const, 'outbox');
+  if (transport === 'outbox') return {};
+  const keyFile = requireEnv(env, 'APNS_KEY_FILE');
+  const { createApnsPushSender } = await import('../lambda/adapters/push/apns-push-sender');
+  const endpoint = optionalEnv(env, ENV.apnsEndpoint);
+  const push = createApnsPushSender({
+    keyPem: await readFile(keyFile, 'utf8'),
+    keyId: requireEnv(env, ENV.apnsKeyId),
+    teamId: requireEnv(env, ENV.apnsTeamId),
+    ...(endpoint ? { endpoint } : {}),
+  });
+  return { push, bundleId: requireEnv(env, ENV.bundleId) };
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const port = Number(optionalEnv(env, 'PORT') ?? '8787');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be a port number (got "${env.PORT}")`);
+  const { push, bundleId } = await pushFromEnv(env);
+  const options: LocalServerOptions = {
+    dataDir: resolve(optionalEnv(env, 'CHIRP_DATA_DIR') ?? '.chirp'),
+    port,
+    host: optionalEnv(env, 'HOST') ?? '127.0.0.1',
+    onOutboxLine: (line: OutboxLine) => process.stdout.write(`${formatOutboxLine(line)}\n`),
+  };
+  const publicUrl = optionalEnv(env, 'CHIRP_PUBLIC_URL');
+  if (publicUrl) options.publicUrl = publicUrl;
+  if (push) options.push = push;
+  if (bundleId) options.bundleId = bundleId;
+  const level = optionalEnv(env, 'LOG_LEVEL')?.toUpperCase();
+  if (level === 'DEBUG' || level === 'INFO' || level === 'WARN' || level === 'ERROR') options.logLevel = level;
+
+  const server = await startLocalServer(options);
+  process.stdout.write(formatBanner(server, push ? 'apns' : 'outbox'));
+
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write('\nStopping Chirp…\n');
+    await server.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+main().catch((err: unknown) => {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`chirp: ${message}\n`);
+  if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') process.stderr.write('Another program uses that port: set PORT=… to pick another.\n');
+  process.exit(1);
+});

@@ -1,0 +1,193 @@
+/**
+ * Webhook ingest (ARCHITECTURE §2.1): authenticate, verify, dedupe, apply, save, push, log.
+ *
+ * DynamoDB cost on a warm container: 1 consistent read of the activity, 1 conditional write of
+ * it, 1 write to the events log. A duplicate `webhook-id` costs the read alone. A forged or
+ * malformed key costs nothing: its tag is checked by arithmetic before any lookup.
+ */
+import { activityIdFor, rememberWebhookId, webhookIdDigest, type ActivityRecord } from './activity';
+import { deliverPushes, type DeliverDeps } from './deliver-pushes';
+import { AuthError, ChirpError, ConcurrentUpdateError } from './errors';
+import { verifyCredentialTag } from './inspector-key';
+import { hangTimeoutSecondsFor } from './inspector-settings';
+import type { InspectorResolver, ResolvedInspector } from './inspector-resolver';
+import { applySnapshot, type ApplyResult } from './job-state';
+import { planPushes, type PolicySettings } from './push-policy';
+import { PayloadError, parseReplicateBody, type ReplicateSnapshot } from './replicate-payload';
+import { SignatureError, verifyReplicateSignature } from './replicate-signature';
+import type { EventEntry, EventOutcome, PushRecord } from './store-ports';
+
+export interface IngestDeps extends DeliverDeps {
+  resolver: InspectorResolver;
+  /** HMAC key that tags webhook keys. */
+  tagSecret: string;
+  bundleId: string;
+}
+
+export interface WebhookRequest {
+  key: string | undefined;
+  rawBody: Uint8Array;
+  /** Lower-cased header names. */
+  headers: Record<string, string | undefined>;
+  requestId?: string;
+}
+
+export interface IngestResult {
+  outcome: Extract<EventOutcome, 'applied' | 'duplicate' | 'stale'>;
+  activityId: string;
+  jobId: string;
+  status: string;
+  reason?: string;
+  pushes: PushRecord[];
+}
+
+const BODY_EXCERPT_BYTES = 480;
+const MAX_ATTEMPTS = 4;
+
+/** The body for the events log: `input` (prompts) removed, size-capped, never over one write unit. */
+export function bodyExcerpt(rawText: string): string {
+  let text = rawText;
+  try {
+    const parsed: unknown = JSON.parse(rawText);
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+      const { input: _input, logs, ...rest } = parsed as Record<string, unknown>;
+      // Logs are cumulative and long; their tail is what people look for.
+      const logsTail = typeof logs === 'string' && logs.length > 120 ? `…${logs.slice(-120)}` : logs;
+      text = JSON.stringify({ ...rest, ...(logs === undefined ? {} : { logs: logsTail }) });
+    }
+  } catch {
+    // not JSON: keep the raw text (capped below)
+  }
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= BODY_EXCERPT_BYTES) return text;
+  // Cut on a character boundary and mark it.
+  return `${bytes.subarray(0, BODY_EXCERPT_BYTES).toString('utf8').replace(/\uFFFD+$/, '')}…`;
+}
+
+export function policySettings(resolved: ResolvedInspector, bundleId: string, snapshotKind: ReplicateSnapshot['kind']): PolicySettings {
+  return {
+    bundleId,
+    coalesceSeconds: resolved.inspector.coalesceSeconds,
+    hangTimeoutSeconds: hangTimeoutSecondsFor(resolved.inspector, snapshotKind),
+  };
+}
+
+function newActivity(resolved: ResolvedInspector, activityId: string, apply: ApplyResult, now: number): ActivityRecord {
+  const devices: ActivityRecord['devices'] = {};
+  for (const deviceId of resolved.inspector.deviceIds) {
+    const info = resolved.devices.get(deviceId);
+    devices[deviceId] = info ? { environment: info.environment, sentSeq: 0 } : { environment: 'production', sentSeq: 0, stopped: 'device no longer registered' };
+  }
+  return {
+    activityId,
+    inspectorId: resolved.inspector.id,
+    inspectorName: resolved.inspector.name,
+    job: apply.record,
+    devices,
+    seq: 0,
+    lastTimestamp: 0,
+    lastEventAt: now,
+    recentWebhookIds: [],
+    createdAt: now,
+  };
+}
+
+async function logEvent(deps: IngestDeps, resolved: ResolvedInspector, entry: Omit<EventEntry, 'inspectorId' | 'source'>): Promise<void> {
+  try {
+    await deps.activities.appendEvent({ inspectorId: resolved.inspector.id, source: 'webhook', ...entry }, resolved.inspector.retentionDays);
+  } catch (err) {
+    // The events log is for people; failing to write it must not fail (or repeat) the webhook.
+    deps.log.warn('could not append to the events log', { inspectorId: resolved.inspector.id, error: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+export async function ingestWebhook(deps: IngestDeps, request: WebhookRequest): Promise<IngestResult> {
+  const receivedAt = deps.clock();
+  const now = Math.floor(receivedAt / 1000);
+  const key = request.key?.trim();
+  if (!key) throw new AuthError('Missing webhook key: add ?key=<inspector key> to the webhook URL or send Authorization: Bearer <key>.', 'missing_key');
+  if (!verifyCredentialTag(key, 'wh', deps.tagSecret)) throw new AuthError('This is not a valid Chirp webhook key.', 'malformed_key');
+  const resolved = await deps.resolver.resolveWebhookKey(key);
+  if (!resolved) throw new AuthError('This webhook key is unknown, rotated out or revoked.', 'unknown_key');
+
+  const webhookId = request.headers['webhook-id']?.slice(0, 128);
+  const timestampHeader = request.headers['webhook-timestamp'];
+  const rawText = Buffer.from(request.rawBody).toString('utf8');
+  const base: Omit<EventEntry, 'inspectorId' | 'source' | 'outcome' | 'pushes'> = { at: receivedAt };
+  if (webhookId) base.webhookId = webhookId;
+  if (timestampHeader && /^\d{1,12}$/.test(timestampHeader)) base.webhookTimestamp = Number(timestampHeader);
+  if (request.requestId) base.requestId = request.requestId;
+
+  const reject = async (err: ChirpError, reason: string): Promise<never> => {
+    await logEvent(deps, resolved, { ...base, outcome: 'rejected', reason, pushes: [], body: bodyExcerpt(rawText) });
+    throw err;
+  };
+
+  if (resolved.inspector.signingSecrets.length > 0) {
+    try {
+      verifyReplicateSignature(
+        request.rawBody,
+        { webhookId: request.headers['webhook-id'], timestamp: timestampHeader, signature: request.headers['webhook-signature'] },
+        resolved.inspector.signingSecrets,
+        now,
+      );
+    } catch (err) {
+      if (err instanceof SignatureError) return reject(new AuthError(err.message, err.reason), err.reason);
+      throw err;
+    }
+  }
+
+  let snapshot: ReplicateSnapshot;
+  try {
+    snapshot = parseReplicateBody(rawText);
+  } catch (err) {
+    if (err instanceof PayloadError) {
+      const error = err.code === 'not_json' ? new ChirpError('invalid_json', err.message) : new ChirpError('not_a_job', err.message);
+      return reject(error, err.code === 'not_json' ? 'malformed JSON' : 'not a prediction or training');
+    }
+    throw err;
+  }
+
+  const activityId = activityIdFor(resolved.inspector.id, snapshot.id);
+  const digest = webhookId ? webhookIdDigest(webhookId) : undefined;
+  const settings = policySettings(resolved, deps.bundleId, snapshot.kind);
+  Object.assign(base, { jobId: snapshot.id, activityId, status: snapshot.status });
+
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const current = await deps.activities.get(activityId);
+    if (digest && current?.value.recentWebhookIds.includes(digest)) {
+      // Acknowledged and otherwise ignored: one read, no write, no push (ARCHITECTURE §3).
+      deps.log.info('duplicate webhook', { inspectorId: resolved.inspector.id, activityId, webhookId });
+      return { outcome: 'duplicate', activityId, jobId: snapshot.id, status: snapshot.status, pushes: [] };
+    }
+    const apply = applySnapshot(current?.value.job ?? null, snapshot, now);
+    if (apply.outcome === 'stale') {
+      const reason = apply.reason ?? 'stale';
+      await logEvent(deps, resolved, { ...base, event: apply.event, outcome: 'stale', reason, pushes: [] });
+      return { outcome: 'stale', activityId, jobId: snapshot.id, status: snapshot.status, reason, pushes: [] };
+    }
+    const activity: ActivityRecord = current ? structuredClone(current.value) : newActivity(resolved, activityId, apply, now);
+    activity.job = apply.record;
+    activity.seq += 1;
+    activity.lastEventAt = now;
+    activity.reconcileAttempts = 0;
+    if (digest) activity.recentWebhookIds = rememberWebhookId(activity.recentWebhookIds, digest);
+    const plan = planPushes(activity, resolved.devices, settings, now);
+    let version: number;
+    try {
+      version = await deps.activities.put(plan.activity, current?.version ?? null);
+    } catch (err) {
+      if (err instanceof ConcurrentUpdateError && attempt < MAX_ATTEMPTS) continue;
+      throw err;
+    }
+    const pushes = await deliverPushes(deps, plan.activity, version, plan.pushes);
+    const entry: Omit<EventEntry, 'inspectorId' | 'source'> = { ...base, event: apply.event, outcome: 'applied', transition: { from: apply.from, to: apply.to }, pushes, body: bodyExcerpt(rawText) };
+    if (apply.reason) entry.reason = apply.reason;
+    await logEvent(deps, resolved, entry);
+    const result: IngestResult = { outcome: 'applied', activityId, jobId: snapshot.id, status: snapshot.status, pushes };
+    if (apply.reason) result.reason = apply.reason;
+    return result;
+  }
+  // Unreachable: the last attempt either returns or throws.
+  throw new ConcurrentUpdateError();
+}
