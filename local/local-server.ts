@@ -64,6 +64,8 @@ export interface LocalServer {
   deps: ApiDeps;
   dynamo: EmbeddedDynamo;
   firstStart: boolean;
+  /** Resolves once the simulated phone has reported every token it owes (tests). */
+  settle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -160,6 +162,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     deps,
     dynamo,
     firstStart,
+    settle: () => phone.idle(),
     async close() {
       await phone.idle();
       server.closeAllConnections();

@@ -3,6 +3,7 @@
  * started on the device. Rotation replaces the previous token; any state that was waiting for
  * the token (updates, or the end of a job that finished before the token came) is pushed now.
  */
+import { isDevicePending } from './activity';
 import { deliverPushes } from './deliver-pushes';
 import { ChirpError, ConcurrentUpdateError, NotFoundError, ValidationError } from './errors';
 import type { IngestDeps } from './ingest-webhook';
@@ -39,7 +40,7 @@ export async function registerActivityToken(
     const now = Math.floor(deps.clock() / 1000);
     const activity = structuredClone(current.value);
     const target = activity.devices[input.deviceId]!;
-    if (target.token === token && target.sentSeq >= activity.seq) return { activityId: input.activityId, pushes: [] };
+    if (target.token === token && !isDevicePending(activity, target)) return { activityId: input.activityId, pushes: [] };
     target.token = token;
     if (target.stopped?.startsWith('update token retired')) delete target.stopped;
     const plan = planPushes(activity, resolved.devices, policySettings(resolved, deps.bundleId, activity.job.kind), now, { flush: true });

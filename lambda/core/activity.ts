@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ApnsEnvironment } from './push-port';
-import type { JobRecord } from './job-state';
+import { isTerminal, type JobRecord } from './job-state';
 import type { ContentState, CardAttributes } from './live-activity';
 
 export interface DeviceDelivery {
@@ -83,9 +83,18 @@ export function attributesOf(activity: ActivityRecord): CardAttributes {
   };
 }
 
-/** Devices that are waiting for a newer state than they have. */
+/**
+ * True when a device holds an update token and still owes the phone something: a newer state,
+ * or the `end` of a finished job (even one whose final state already went out in the start).
+ */
+export function isDevicePending(activity: ActivityRecord, device: DeviceDelivery): boolean {
+  if (device.token === undefined || device.stopped !== undefined || device.ended) return false;
+  return device.sentSeq < activity.seq || isTerminal(activity.job.status);
+}
+
+/** Devices that are waiting for something they can be sent now. */
 export function pendingDevices(activity: ActivityRecord): string[] {
   return Object.entries(activity.devices)
-    .filter(([, d]) => d.token !== undefined && d.stopped === undefined && !d.ended && d.sentSeq < activity.seq)
+    .filter(([, d]) => isDevicePending(activity, d))
     .map(([id]) => id);
 }

@@ -92,7 +92,7 @@ function newActivity(resolved: ResolvedInspector, activityId: string, apply: App
   };
 }
 
-async function logEvent(deps: IngestDeps, resolved: ResolvedInspector, entry: Omit<EventEntry, 'inspectorId' | 'source'>): Promise<void> {
+async function logEvent(deps: Omit<IngestDeps, 'tagSecret'>, resolved: ResolvedInspector, entry: Omit<EventEntry, 'inspectorId' | 'source'>): Promise<void> {
   try {
     await deps.activities.appendEvent({ inspectorId: resolved.inspector.id, source: 'webhook', ...entry }, resolved.inspector.retentionDays);
   } catch (err) {
@@ -101,15 +101,67 @@ async function logEvent(deps: IngestDeps, resolved: ResolvedInspector, entry: Om
   }
 }
 
-export async function ingestWebhook(deps: IngestDeps, request: WebhookRequest): Promise<IngestResult> {
+export interface ApplyToActivityResult {
+  outcome: 'applied' | 'duplicate' | 'stale';
+  activityId: string;
+  reason?: string;
+  apply?: ApplyResult;
+  activity?: ActivityRecord;
+  pushes: PushRecord[];
+}
+
+/**
+ * The one path by which a snapshot changes an activity: read, apply through the state machine,
+ * plan pushes, conditionally write, push. Webhooks and the sweeper's reconciliation both use it,
+ * so a late webhook and a reconciliation can never disagree. Retries lost races by re-reading.
+ */
+export async function applyToActivity(
+  deps: Omit<IngestDeps, 'tagSecret'>,
+  resolved: ResolvedInspector,
+  snapshot: ReplicateSnapshot,
+  options: { webhookDigest?: string } = {},
+): Promise<ApplyToActivityResult> {
+  const activityId = activityIdFor(resolved.inspector.id, snapshot.id);
+  const settings = policySettings(resolved, deps.bundleId, snapshot.kind);
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const now = Math.floor(deps.clock() / 1000);
+    const current = await deps.activities.get(activityId);
+    if (options.webhookDigest && current?.value.recentWebhookIds.includes(options.webhookDigest)) {
+      return { outcome: 'duplicate', activityId, pushes: [] };
+    }
+    const apply = applySnapshot(current?.value.job ?? null, snapshot, now);
+    if (apply.outcome === 'stale') {
+      return { outcome: 'stale', activityId, reason: apply.reason ?? 'stale', apply, pushes: [] };
+    }
+    const activity: ActivityRecord = current ? structuredClone(current.value) : newActivity(resolved, activityId, apply, now);
+    activity.job = apply.record;
+    activity.seq += 1;
+    activity.lastEventAt = now;
+    activity.reconcileAttempts = 0;
+    if (options.webhookDigest) activity.recentWebhookIds = rememberWebhookId(activity.recentWebhookIds, options.webhookDigest);
+    const plan = planPushes(activity, resolved.devices, settings, now);
+    let version: number;
+    try {
+      version = await deps.activities.put(plan.activity, current?.version ?? null);
+    } catch (err) {
+      if (err instanceof ConcurrentUpdateError && attempt < MAX_ATTEMPTS) continue;
+      throw err;
+    }
+    const pushes = await deliverPushes(deps, plan.activity, version, plan.pushes);
+    const result: ApplyToActivityResult = { outcome: 'applied', activityId, apply, activity: plan.activity, pushes };
+    if (apply.reason) result.reason = apply.reason;
+    return result;
+  }
+  throw new ConcurrentUpdateError();
+}
+
+/**
+ * Ingests a webhook for an inspector that is already authenticated (by key, or by the admin for
+ * `POST /v1/inspectors/{id}/test`). Verifies the signature when the inspector has secrets.
+ */
+export async function ingestForInspector(deps: Omit<IngestDeps, 'tagSecret'>, resolved: ResolvedInspector, request: Omit<WebhookRequest, 'key'>): Promise<IngestResult> {
   const receivedAt = deps.clock();
   const now = Math.floor(receivedAt / 1000);
-  const key = request.key?.trim();
-  if (!key) throw new AuthError('Missing webhook key: add ?key=<inspector key> to the webhook URL or send Authorization: Bearer <key>.', 'missing_key');
-  if (!verifyCredentialTag(key, 'wh', deps.tagSecret)) throw new AuthError('This is not a valid Chirp webhook key.', 'malformed_key');
-  const resolved = await deps.resolver.resolveWebhookKey(key);
-  if (!resolved) throw new AuthError('This webhook key is unknown, rotated out or revoked.', 'unknown_key');
-
   const webhookId = request.headers['webhook-id']?.slice(0, 128);
   const timestampHeader = request.headers['webhook-timestamp'];
   const rawText = Buffer.from(request.rawBody).toString('utf8');
@@ -148,46 +200,30 @@ export async function ingestWebhook(deps: IngestDeps, request: WebhookRequest): 
     throw err;
   }
 
-  const activityId = activityIdFor(resolved.inspector.id, snapshot.id);
-  const digest = webhookId ? webhookIdDigest(webhookId) : undefined;
-  const settings = policySettings(resolved, deps.bundleId, snapshot.kind);
-  Object.assign(base, { jobId: snapshot.id, activityId, status: snapshot.status });
-
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const current = await deps.activities.get(activityId);
-    if (digest && current?.value.recentWebhookIds.includes(digest)) {
-      // Acknowledged and otherwise ignored: one read, no write, no push (ARCHITECTURE §3).
-      deps.log.info('duplicate webhook', { inspectorId: resolved.inspector.id, activityId, webhookId });
-      return { outcome: 'duplicate', activityId, jobId: snapshot.id, status: snapshot.status, pushes: [] };
-    }
-    const apply = applySnapshot(current?.value.job ?? null, snapshot, now);
-    if (apply.outcome === 'stale') {
-      const reason = apply.reason ?? 'stale';
-      await logEvent(deps, resolved, { ...base, event: apply.event, outcome: 'stale', reason, pushes: [] });
-      return { outcome: 'stale', activityId, jobId: snapshot.id, status: snapshot.status, reason, pushes: [] };
-    }
-    const activity: ActivityRecord = current ? structuredClone(current.value) : newActivity(resolved, activityId, apply, now);
-    activity.job = apply.record;
-    activity.seq += 1;
-    activity.lastEventAt = now;
-    activity.reconcileAttempts = 0;
-    if (digest) activity.recentWebhookIds = rememberWebhookId(activity.recentWebhookIds, digest);
-    const plan = planPushes(activity, resolved.devices, settings, now);
-    let version: number;
-    try {
-      version = await deps.activities.put(plan.activity, current?.version ?? null);
-    } catch (err) {
-      if (err instanceof ConcurrentUpdateError && attempt < MAX_ATTEMPTS) continue;
-      throw err;
-    }
-    const pushes = await deliverPushes(deps, plan.activity, version, plan.pushes);
-    const entry: Omit<EventEntry, 'inspectorId' | 'source'> = { ...base, event: apply.event, outcome: 'applied', transition: { from: apply.from, to: apply.to }, pushes, body: bodyExcerpt(rawText) };
-    if (apply.reason) entry.reason = apply.reason;
-    await logEvent(deps, resolved, entry);
-    const result: IngestResult = { outcome: 'applied', activityId, jobId: snapshot.id, status: snapshot.status, pushes };
-    if (apply.reason) result.reason = apply.reason;
-    return result;
+  const result = await applyToActivity(deps, resolved, snapshot, webhookId ? { webhookDigest: webhookIdDigest(webhookId) } : {});
+  const summary: IngestResult = { outcome: result.outcome, activityId: result.activityId, jobId: snapshot.id, status: snapshot.status, pushes: result.pushes };
+  if (result.reason) summary.reason = result.reason;
+  Object.assign(base, { jobId: snapshot.id, activityId: result.activityId, status: snapshot.status });
+  if (result.outcome === 'duplicate') {
+    // Acknowledged and otherwise ignored: one read, no write, no push (ARCHITECTURE §3).
+    deps.log.info('duplicate webhook', { inspectorId: resolved.inspector.id, activityId: result.activityId, webhookId });
+    return summary;
   }
-  // Unreachable: the last attempt either returns or throws.
-  throw new ConcurrentUpdateError();
+  const entry: Omit<EventEntry, 'inspectorId' | 'source'> = { ...base, outcome: result.outcome, pushes: result.pushes, body: bodyExcerpt(rawText) };
+  if (result.apply) {
+    entry.event = result.apply.event;
+    if (result.outcome === 'applied') entry.transition = { from: result.apply.from, to: result.apply.to };
+  }
+  if (result.reason) entry.reason = result.reason;
+  await logEvent(deps, resolved, entry);
+  return summary;
+}
+
+export async function ingestWebhook(deps: IngestDeps, request: WebhookRequest): Promise<IngestResult> {
+  const key = request.key?.trim();
+  if (!key) throw new AuthError('Missing webhook key: add ?key=<inspector key> to the webhook URL or send Authorization: Bearer <key>.', 'missing_key');
+  if (!verifyCredentialTag(key, 'wh', deps.tagSecret)) throw new AuthError('This is not a valid Chirp webhook key.', 'malformed_key');
+  const resolved = await deps.resolver.resolveWebhookKey(key);
+  if (!resolved) throw new AuthError('This webhook key is unknown, rotated out or revoked.', 'unknown_key');
+  return ingestForInspector(deps, resolved, request);
 }

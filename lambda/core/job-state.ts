@@ -145,5 +145,6 @@ export function applySnapshot(current: JobRecord | null, snapshot: ReplicateSnap
 /** Ends a record as `expired` (the sweeper's verdict when a job went silent). */
 export function expireRecord(current: JobRecord, now: number, reason: string): JobRecord {
   if (isTerminal(current.status)) return current;
-  return { ...current, status: 'expired', endedAt: now, detail: reason.slice(0, 120), progress: undefined };
+  const { progress: _progress, ...rest } = current;
+  return { ...rest, status: 'expired', endedAt: now, detail: reason.slice(0, 120) };
 }

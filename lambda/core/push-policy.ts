@@ -12,7 +12,7 @@
  * the returned activity (so the conditional write records it) and undone by
  * `applyPushOutcomes` when a transport answers "retry later".
  */
-import { attributesOf, contentStateOf, type ActivityRecord, type DeviceDelivery } from './activity';
+import { attributesOf, contentStateOf, isDevicePending, type ActivityRecord, type DeviceDelivery } from './activity';
 import { isTerminal } from './job-state';
 import { buildApnsPayload, endAlert, startAlert } from './card';
 import { liveActivityTopic, type ApnsHeaders, type PushKind } from './live-activity';
@@ -79,9 +79,7 @@ export function staleDateFor(activity: ActivityRecord, settings: PolicySettings,
 /** When the sweeper must look next: a pending flush, the hang horizon, or the 8-hour deadline. */
 export function nextDueAt(activity: ActivityRecord, settings: PolicySettings): number | undefined {
   const candidates: number[] = [];
-  const pending = Object.values(activity.devices).some(
-    (d) => d.token !== undefined && d.stopped === undefined && !d.ended && d.sentSeq < activity.seq,
-  );
+  const pending = Object.values(activity.devices).some((d) => isDevicePending(activity, d));
   if (pending) candidates.push((activity.lastPushAt ?? activity.lastEventAt) + settings.coalesceSeconds);
   if (!isTerminal(activity.job.status)) {
     candidates.push(activity.lastEventAt + settings.hangTimeoutSeconds, endDeadline(activity));
@@ -151,7 +149,7 @@ export function planPushes(
       activity.lastPushAt = now;
       continue;
     }
-    if (device.token === undefined || device.sentSeq >= activity.seq) continue;
+    if (!isDevicePending(activity, device) || device.token === undefined) continue;
     if (terminal) {
       pushes.push({ message: message(activity, 'end', deviceId, device, device.token, settings, now), before });
       device.ended = true;
