@@ -46,6 +46,16 @@ export class InspectorResolver {
     const hash = hashCredential(key);
     const now = this.nowMs();
     let cached = this.keys.get(hash);
+    if (cached?.value && cached.expiresAt <= now && cached.value.validUntil === undefined) {
+      // The key item changes only when the key is rotated out or revoked, and both also change
+      // the inspector: while the refreshed inspector still names this key as current, the
+      // cached key entry is still right and needs no read of its own.
+      const resolved = await this.resolveInspector(cached.value.inspectorId);
+      if (resolved?.inspector.keyHashes.at(-1) === hash) {
+        cached.expiresAt = now + this.ttlMs;
+        return resolved;
+      }
+    }
     if (!cached || cached.expiresAt <= now) {
       const entry = await this.store.findWebhookKey(hash);
       cached = { value: entry, expiresAt: now + this.ttlMs };

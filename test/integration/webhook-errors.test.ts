@@ -174,3 +174,30 @@ describe('store unavailable', () => {
     }
   });
 });
+
+describe('per-inspector rate limit', () => {
+  test('a flood gets 429 with Retry-After once the burst is spent, without touching the store', async () => {
+    // Arrange
+    const h = await startHarness({ rateLimit: { ratePerSecond: 1, burst: 3 } });
+    try {
+      // Act
+      const statuses: number[] = [];
+      let retryAfter: string | null = null;
+      for (let i = 0; i < 5; i++) {
+        const res = await fetch(h.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(prediction({ id: `flood${i}` })) });
+        statuses.push(res.status);
+        if (res.status === 429) {
+          retryAfter = res.headers.get('retry-after');
+          expect(await res.json()).toEqual({ error: expect.objectContaining({ code: 'rate_limited' }) });
+        }
+      }
+      const activities = await h.server.deps.activities.listActivities(h.server.localJson.inspectors[0]!.id, { limit: 10 });
+      // Assert
+      expect(statuses).toEqual([200, 200, 200, 429, 429]);
+      expect(retryAfter).toBe('1');
+      expect(activities.items).toHaveLength(3);
+    } finally {
+      await h.close();
+    }
+  });
+});
