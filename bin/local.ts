@@ -1,11 +1,14 @@
 /**
  * `npm start`: Chirp on this machine. Reads PORT, HOST, CHIRP_DATA_DIR, CHIRP_PUBLIC_URL,
  * CHIRP_PUSH_TRANSPORT (outbox | apns) and, for apns, APNS_KEY_FILE, APNS_KEY_ID, APNS_TEAM_ID,
- * APNS_BUNDLE_ID, APNS_ENDPOINT.
+ * APNS_BUNDLE_ID, APNS_ENDPOINT, APNS_CA_FILE (extra CA certificates to trust for APNS_ENDPOINT: a
+ * test server or a private relay, never needed for Apple); CHIRP_PUSH_TO_START_MAX and
+ * CHIRP_PUSH_TO_START_WINDOW_MINUTES (push-to-start budget per device); CHIRP_SWEEP_INTERVAL_S (default 60, 0 = no timer) and
+ * REPLICATE_API_BASE for the sweeper.
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ConfigError, ENV, oneOf, optionalEnv, requireEnv } from '../lambda/config';
+import { ConfigError, ENV, oneOf, optionalEnv, readStartBudget, requireEnv } from '../lambda/config';
 import type { PushSender } from '../lambda/core/push-port';
 import type { OutboxLine } from '../lambda/adapters/push/outbox-push-sender';
 import { startLocalServer, type LocalServerOptions } from '../local/local-server';
@@ -17,11 +20,14 @@ async function pushFromEnv(env: NodeJS.ProcessEnv): Promise<{ push?: PushSender;
   const keyFile = requireEnv(env, 'APNS_KEY_FILE');
   const { createApnsPushSender } = await import('../lambda/adapters/push/apns-push-sender');
   const endpoint = optionalEnv(env, ENV.apnsEndpoint);
+  const caFile = optionalEnv(env, ENV.apnsCaFile);
   const push = createApnsPushSender({
     keyPem: await readFile(keyFile, 'utf8'),
     keyId: requireEnv(env, ENV.apnsKeyId),
     teamId: requireEnv(env, ENV.apnsTeamId),
     ...(endpoint ? { endpoint } : {}),
+    // Added to the public roots, never replacing them; verification stays on.
+    ...(caFile ? { extraCaPem: await readFile(caFile, 'utf8') } : {}),
   });
   return { push, bundleId: requireEnv(env, ENV.bundleId) };
 }
@@ -30,16 +36,25 @@ async function main(): Promise<void> {
   const env = process.env;
   const port = Number(optionalEnv(env, 'PORT') ?? '8787');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be a port number (got "${env.PORT}")`);
+  const sweepInterval = Number(optionalEnv(env, 'CHIRP_SWEEP_INTERVAL_S') ?? '60');
+  if (!Number.isFinite(sweepInterval) || sweepInterval < 0) {
+    throw new ConfigError(`CHIRP_SWEEP_INTERVAL_S must be a number of seconds, 0 to turn the sweeper off (got "${env.CHIRP_SWEEP_INTERVAL_S}")`);
+  }
   const { push, bundleId } = await pushFromEnv(env);
+  const startBudget = readStartBudget(env);
   const options: LocalServerOptions = {
     dataDir: resolve(optionalEnv(env, 'CHIRP_DATA_DIR') ?? '.chirp'),
     port,
     host: optionalEnv(env, 'HOST') ?? '127.0.0.1',
     onOutboxLine: (line: OutboxLine) => process.stdout.write(`${formatOutboxLine(line)}\n`),
+    sweepIntervalSeconds: sweepInterval,
   };
+  const replicateApiBase = optionalEnv(env, ENV.replicateApiBase);
+  if (replicateApiBase) options.replicateApiBase = replicateApiBase;
   const publicUrl = optionalEnv(env, 'CHIRP_PUBLIC_URL');
   if (publicUrl) options.publicUrl = publicUrl;
   if (push) options.push = push;
+  if (startBudget) options.startBudget = startBudget;
   if (bundleId) options.bundleId = bundleId;
   const level = optionalEnv(env, 'LOG_LEVEL')?.toUpperCase();
   if (level === 'DEBUG' || level === 'INFO' || level === 'WARN' || level === 'ERROR') options.logLevel = level;

@@ -3,6 +3,7 @@
  * fails the cold start with the variable's name instead of surfacing later as `undefined`.
  * The CDK stack sets these together with the IAM grant for the resource they name.
  */
+import { DEFAULT_START_BUDGET, START_BUDGET_LIMITS, type StartBudget } from './core/start-pacing';
 
 export const ENV = {
   activityTable: 'ACTIVITY_TABLE_NAME',
@@ -14,6 +15,15 @@ export const ENV = {
   /** Secrets Manager secret whose SecretString is the .p8 file's text (direct APNs transport). */
   apnsKeySecretArn: 'APNS_KEY_SECRET_ARN',
   apnsEndpoint: 'APNS_ENDPOINT',
+  /**
+   * Local mode only: a PEM file of extra CA certificates to trust for `APNS_ENDPOINT`, *in
+   * addition to* the public roots (a test server, a private relay). Never needed for Apple.
+   */
+  apnsCaFile: 'APNS_CA_FILE',
+  /** Push-to-start budget per device (start-pacing.ts): starts per window; default 8. */
+  pushToStartMax: 'CHIRP_PUSH_TO_START_MAX',
+  /** …and the window in minutes; default 60. */
+  pushToStartWindowMinutes: 'CHIRP_PUSH_TO_START_WINDOW_MINUTES',
   snsPlatformAppSandbox: 'SNS_PLATFORM_APP_ARN_SANDBOX',
   snsPlatformAppProduction: 'SNS_PLATFORM_APP_ARN_PRODUCTION',
   /** Secrets Manager secret holding the admin token (api function only). */
@@ -55,3 +65,27 @@ export function oneOf<T extends string>(env: Env, name: string, allowed: readonl
 
 export type PushTransport = 'sns' | 'apns' | 'outbox';
 export const PUSH_TRANSPORTS: readonly PushTransport[] = ['sns', 'apns', 'outbox'];
+
+function integerWithin(env: Env, name: string, limits: { min: number; max: number }): number | undefined {
+  const raw = optionalEnv(env, name);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < limits.min || value > limits.max) {
+    throw new ConfigError(`${name} must be a whole number from ${limits.min} to ${limits.max} (got "${raw}")`);
+  }
+  return value;
+}
+
+/**
+ * The push-to-start budget from CHIRP_PUSH_TO_START_MAX / CHIRP_PUSH_TO_START_WINDOW_MINUTES;
+ * undefined when neither is set (the core's default applies).
+ */
+export function readStartBudget(env: Env): StartBudget | undefined {
+  const maxStarts = integerWithin(env, ENV.pushToStartMax, START_BUDGET_LIMITS.maxStarts);
+  const windowMinutes = integerWithin(env, ENV.pushToStartWindowMinutes, START_BUDGET_LIMITS.windowMinutes);
+  if (maxStarts === undefined && windowMinutes === undefined) return undefined;
+  return {
+    maxStarts: maxStarts ?? DEFAULT_START_BUDGET.maxStarts,
+    windowSeconds: windowMinutes !== undefined ? windowMinutes * 60 : DEFAULT_START_BUDGET.windowSeconds,
+  };
+}

@@ -14,7 +14,10 @@ import { createOutboxPushSender, type OutboxLine } from '../lambda/adapters/push
 import { createLogger } from '../lambda/adapters/logger';
 import { composeDeps } from '../lambda/compose';
 import { createInspector, registerDevice, webhookUrlFor } from '../lambda/core/directory';
+import { runSweep } from '../lambda/core/sweeper';
 import type { PushMessage, PushSender } from '../lambda/core/push-port';
+import type { StartBudget } from '../lambda/core/start-pacing';
+import type { RateLimitSettings } from '../lambda/core/rate-limit';
 import { addApiRoutes, type ApiDeps } from '../lambda/http/api-routes';
 import { createApp, type AppEnv } from '../lambda/http/context';
 import { addWebhookRoutes } from '../lambda/http/webhook-routes';
@@ -38,6 +41,14 @@ export interface LocalServerOptions {
   extraRoutes?: (app: Hono<AppEnv>, deps: () => Promise<ApiDeps>) => void;
   /** Bundle id used in topics; local mode has no real app, so a placeholder is fine. */
   bundleId?: string;
+  /** Per-inspector webhook rate limit (default DEFAULT_RATE_LIMIT). */
+  rateLimit?: RateLimitSettings;
+  /** Seconds between sweeper passes (CHIRP_SWEEP_INTERVAL_S); no timer when undefined or 0. */
+  sweepIntervalSeconds?: number;
+  /** REPLICATE_API_BASE for reconciliation (default https://api.replicate.com). */
+  replicateApiBase?: string;
+  /** Push-to-start budget per device (CHIRP_PUSH_TO_START_MAX / _WINDOW_MINUTES); default 8 per hour. */
+  startBudget?: StartBudget;
 }
 
 /** `$CHIRP_DATA_DIR/local.json` (a contract): how the CLI and scripts find the local server. */
@@ -99,20 +110,22 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const push =
     options.push ??
     createOutboxPushSender({ file: outboxFile, clock, ...(options.onOutboxLine ? { onLine: options.onOutboxLine } : {}) });
-  const deps: ApiDeps = {
-    ...composeDeps({
-      client: dynamo.client,
-      activityTable: dynamo.tables.activity,
-      keyTable: dynamo.tables.key,
-      push,
-      log,
-      tagSecret: secrets.tagSecret,
-      bundleId: options.bundleId ?? 'com.example.chirp',
-      clock,
-      onSent: (message: PushMessage) => phone.onPushSent(message),
-    }),
-    adminToken: secrets.adminToken,
-  };
+  const composed = composeDeps({
+    client: dynamo.client,
+    activityTable: dynamo.tables.activity,
+    keyTable: dynamo.tables.key,
+    push,
+    log,
+    tagSecret: secrets.tagSecret,
+    bundleId: options.bundleId ?? 'com.example.chirp',
+    clock,
+    onSent: (message: PushMessage) => phone.onPushSent(message),
+    ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+    ...(options.replicateApiBase ? { replicateApiBase: options.replicateApiBase } : {}),
+    ...(options.startBudget ? { startBudget: options.startBudget } : {}),
+  });
+  // publicUrl: webhook URLs handed out by the API point at the tunnel, not at 127.0.0.1.
+  const deps: ApiDeps = { ...composed, adminToken: secrets.adminToken, ...(options.publicUrl ? { publicUrl: options.publicUrl.replace(/\/+$/, '') } : {}) };
   const depsPromise = Promise.resolve(deps);
   const app = createApp(log);
   addWebhookRoutes(app, () => depsPromise);
@@ -153,6 +166,26 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   };
   await writePrivateJson(join(options.dataDir, 'local.json'), localJson);
 
+  // The sweeper on a timer, like the EventBridge schedule in AWS. One pass at a time: a tick that
+  // finds the previous pass still running skips (passes may overlap safely, but need not).
+  let sweeping: Promise<void> | undefined;
+  const sweepTimer =
+    options.sweepIntervalSeconds === undefined || options.sweepIntervalSeconds <= 0
+      ? undefined
+      : setInterval(() => {
+          sweeping ??= runSweep(composed.sweep)
+            .then(
+              (result) => {
+                if (result.visited > 0) log.info('sweep finished', { ...result });
+              },
+              (err: unknown) => log.error('sweep failed', { error: err instanceof Error ? err.message : String(err) }),
+            )
+            .finally(() => {
+              sweeping = undefined;
+            });
+        }, options.sweepIntervalSeconds * 1000);
+  sweepTimer?.unref();
+
   return {
     url,
     port,
@@ -164,6 +197,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     firstStart,
     settle: () => phone.idle(),
     async close() {
+      if (sweepTimer) clearInterval(sweepTimer);
+      await sweeping;
       await phone.idle();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -3,7 +3,8 @@
  * with the variable's name), clients created once per container, secrets fetched once.
  */
 import { SNSClient } from '@aws-sdk/client-sns';
-import { ENV, oneOf, optionalEnv, requireEnv, ConfigError, PUSH_TRANSPORTS, type PushTransport } from '../config';
+import { ENV, oneOf, optionalEnv, readStartBudget, requireEnv, ConfigError, PUSH_TRANSPORTS, type PushTransport } from '../config';
+import type { StartBudget } from '../core/start-pacing';
 import type { PushSender } from '../core/push-port';
 import { readSecret } from './secrets';
 import { createSnsPushSender } from './push/sns-push-sender';
@@ -18,19 +19,33 @@ export interface AwsConfig {
   keyTagSecretArn: string;
   sns: { sandbox?: string; production?: string };
   apns?: { keyId: string; teamId: string; keySecretArn: string; endpoint?: string };
+  /** REPLICATE_API_BASE, for the functions that reconcile (sweeper, api). */
+  replicateApiBase?: string;
+  /** CHIRP_PUSH_TO_START_MAX / _WINDOW_MINUTES; the core's default (8 per hour) when unset. */
+  startBudget?: StartBudget;
 }
 
+/** Everything but the key-tag secret: the sweeper never checks keys and is not given that secret. */
+export type AwsSweeperConfig = Omit<AwsConfig, 'keyTagSecretArn'>;
+
 export function readAwsConfig(env: Env): AwsConfig {
+  return { ...readAwsSweeperConfig(env), keyTagSecretArn: requireEnv(env, ENV.keyTagSecretArn) };
+}
+
+export function readAwsSweeperConfig(env: Env): AwsSweeperConfig {
   const transport = oneOf(env, ENV.pushTransport, PUSH_TRANSPORTS, 'sns');
   if (transport === 'outbox') throw new ConfigError(`${ENV.pushTransport}=outbox is for local mode only`);
-  const config: AwsConfig = {
+  const config: AwsSweeperConfig = {
     activityTable: requireEnv(env, ENV.activityTable),
     keyTable: requireEnv(env, ENV.keyTable),
     transport,
     bundleId: requireEnv(env, ENV.bundleId),
-    keyTagSecretArn: requireEnv(env, ENV.keyTagSecretArn),
     sns: {},
   };
+  const replicateApiBase = optionalEnv(env, ENV.replicateApiBase);
+  if (replicateApiBase) config.replicateApiBase = replicateApiBase;
+  const startBudget = readStartBudget(env);
+  if (startBudget) config.startBudget = startBudget;
   if (transport === 'sns') {
     const sandbox = optionalEnv(env, ENV.snsPlatformAppSandbox);
     const production = optionalEnv(env, ENV.snsPlatformAppProduction);
@@ -56,7 +71,7 @@ export function readAwsConfig(env: Env): AwsConfig {
  * transport: the stack compiles CHIRP_PUSH_TRANSPORT into each bundle, so esbuild drops the
  * unused branch and SNS bundles stay small.
  */
-export async function createAwsPushSender(config: AwsConfig): Promise<PushSender> {
+export async function createAwsPushSender(config: AwsSweeperConfig): Promise<PushSender> {
   if (process.env.CHIRP_PUSH_TRANSPORT === 'apns') {
     const apns = config.apns;
     if (!apns) throw new ConfigError(`${ENV.pushTransport}=apns needs the APNs settings`);

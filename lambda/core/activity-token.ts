@@ -7,7 +7,7 @@ import { isDevicePending } from './activity';
 import { deliverPushes } from './deliver-pushes';
 import { ChirpError, ConcurrentUpdateError, NotFoundError, ValidationError } from './errors';
 import type { IngestDeps } from './ingest-webhook';
-import { policySettings } from './ingest-webhook';
+import { MAX_ATTEMPTS, policySettings } from './ingest-webhook';
 import { planPushes } from './push-policy';
 import type { PushRecord } from './store-ports';
 
@@ -30,7 +30,7 @@ export async function registerActivityToken(
   input: { deviceId: string; activityId: string; token: string },
 ): Promise<TokenResult> {
   const token = validatePushToken(input.token);
-  for (let attempt = 1; attempt <= 4; attempt++) {
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const current = await deps.activities.get(input.activityId);
     const device = current?.value.devices[input.deviceId];
     // Same answer for "no such activity" and "not yours": ids are not secrets, but this leaks nothing.
@@ -41,6 +41,9 @@ export async function registerActivityToken(
     const activity = structuredClone(current.value);
     const target = activity.devices[input.deviceId]!;
     if (target.token === token && !isDevicePending(activity, target)) return { activityId: input.activityId, pushes: [] };
+    // The end already went out: nothing will ever be sent to this card again, so keep no token.
+    if (target.ended) return { activityId: input.activityId, pushes: [] };
+    const previous = target.token;
     target.token = token;
     if (target.stopped?.startsWith('update token retired')) delete target.stopped;
     const plan = planPushes(activity, resolved.devices, policySettings(resolved, deps.bundleId, activity.job.kind), now, { flush: true });
@@ -48,10 +51,15 @@ export async function registerActivityToken(
     try {
       version = await deps.activities.put(plan.activity, current.version);
     } catch (err) {
-      if (err instanceof ConcurrentUpdateError && attempt < 4) continue;
+      if (err instanceof ConcurrentUpdateError && attempt < MAX_ATTEMPTS) {
+        await deps.pauseBeforeRetry?.(attempt);
+        continue;
+      }
       throw err;
     }
-    const pushes = await deliverPushes(deps, plan.activity, version, plan.pushes);
+    // A rotated token is dead to iOS: let the transport forget it (SNS deletes its endpoint).
+    const released = previous !== undefined && previous !== token ? [{ deviceId: input.deviceId, environment: target.environment, token: previous, tokenKind: 'update' as const }] : [];
+    const pushes = await deliverPushes(deps, plan.activity, version, plan.pushes, [...plan.releases, ...released]);
     try {
       await deps.activities.appendEvent(
         { inspectorId: activity.inspectorId, source: 'api', at: deps.clock(), activityId: activity.activityId, jobId: activity.job.jobId, status: activity.job.status, outcome: 'token', reason: `update token reported by device ${input.deviceId}`, pushes },

@@ -19,6 +19,17 @@ export interface DeviceDelivery {
   ended?: boolean;
   /** Why this device gets no more pushes for this activity (token retired, no push-to-start token…). */
   stopped?: string;
+  /**
+   * Epoch s before which no start is tried for this device: the push-to-start budget was spent,
+   * or the last start attempt must be retried later (lambda/core/start-pacing.ts).
+   */
+  startDeferredUntil?: number;
+  /**
+   * Epoch s after which the update token, no longer needed once the end went out, is forgotten
+   * and released at the transport (SNS deletes its endpoint). Not at once: SNS delivers
+   * asynchronously, and the end push must not race the deletion of its own endpoint.
+   */
+  releaseAt?: number;
 }
 
 export interface ActivityRecord {
@@ -41,6 +52,8 @@ export interface ActivityRecord {
   dueAt?: number;
   /** Sweeper reconciliation attempts since the last event (backoff). */
   reconcileAttempts?: number;
+  /** Epoch s before which Replicate asked not to be asked again (its Retry-After). */
+  reconcileNotBefore?: number;
   createdAt: number;
 }
 

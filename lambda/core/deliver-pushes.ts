@@ -5,13 +5,24 @@
  * Order matters: the activity (with the pushes' bookkeeping) is written *before* anything is
  * sent, so two racing deliveries can never both send an `end`; a push that must be retried is
  * then un-marked with a second write, which only happens on the failure path.
+ *
+ * Push-to-start pacing: right before a `start` goes out, one start is taken from the device's
+ * rolling budget (one conditional write, start-pacing.ts). When none is left the start is not
+ * sent: it comes back as "retry later" at the time the budget allows, and `applyPushOutcomes`
+ * defers it (the second write of the failure path). Updates and ends never touch the budget.
+ *
+ * Token lifecycle: a token the transport retired, and an ended device's update token once its
+ * grace period passed (`releases`, from planPushes), are released at the transport (SNS deletes
+ * the endpoint). Releasing is housekeeping: a failure is logged, never thrown.
  */
 import { applyPushOutcomes, type PlannedPush } from './push-policy';
 import type { ActivityRecord } from './activity';
 import type { Log } from './log';
-import type { PushResult, PushSender } from './push-port';
+import type { PushResult, PushSender, PushTarget } from './push-port';
 import type { ActivityStore, KeyStore, PushRecord } from './store-ports';
 import { ConcurrentUpdateError } from './errors';
+import { DEFAULT_START_BUDGET, deferredStartReason, type StartBudget } from './start-pacing';
+import { releaseTokens } from './token-lifecycle';
 
 export interface DeliverDeps {
   activities: ActivityStore;
@@ -22,11 +33,47 @@ export interface DeliverDeps {
   clock: () => number;
   /** Called after each successful push (local mode's simulated phone reacts to starts). */
   onSent?: (message: PlannedPush['message']) => void;
+  /** Push-to-start budget per device; default 8 per hour (start-pacing.ts). */
+  startBudget?: StartBudget;
+  /** Cached device lookups to drop when a push-to-start token is retired (the webhook's resolver). */
+  resolver?: { invalidate(): void };
 }
 
 const PUSH_TIMEOUT_MS = 10_000;
 
-async function sendOne(push: PushSender, planned: PlannedPush, log: Log): Promise<PushResult> {
+/**
+ * Takes one start from the device's budget. Null when the start may go; otherwise the answer
+ * that defers it. Fails open: when the budget cannot be read or written (store throttled, a
+ * missing permission), the start goes out and a warning is logged. Our pacing only avoids
+ * Apple's silent refusal of a start; holding every card back because of a store hiccup would
+ * be worse than the refusal it avoids.
+ */
+async function takeStartBudget(deps: DeliverDeps, planned: PlannedPush): Promise<PushResult | null> {
+  const budget = deps.startBudget ?? DEFAULT_START_BUDGET;
+  const now = Math.floor(deps.clock() / 1000);
+  const { deviceId } = planned.message.target;
+  try {
+    const decision = await deps.keys.consumePushToStartBudget(deviceId, now, budget);
+    if (decision.granted) return null;
+    deps.log.info('push-to-start deferred: budget spent', { activityId: planned.message.activityId, deviceId, retryAt: decision.retryAt });
+    return {
+      outcome: 'retry-later',
+      transport: deps.push.transport,
+      reason: deferredStartReason(budget, decision.retryAt),
+      retryAfterSeconds: Math.max(1, decision.retryAt - now),
+    };
+  } catch (err) {
+    deps.log.warn('push-to-start budget unavailable; start sent unpaced', { activityId: planned.message.activityId, deviceId, error: err instanceof Error ? err.message : String(err) });
+    return null;
+  }
+}
+
+async function sendOne(deps: DeliverDeps, planned: PlannedPush): Promise<PushResult> {
+  const { push, log } = deps;
+  if (planned.message.kind === 'start') {
+    const deferred = await takeStartBudget(deps, planned);
+    if (deferred) return deferred;
+  }
   let timer: NodeJS.Timeout | undefined;
   try {
     const timeout = new Promise<PushResult>((resolve) => {
@@ -55,14 +102,26 @@ export function pushRecords(plan: PlannedPush[], results: PushResult[]): PushRec
 }
 
 /**
- * Sends `plan` for an activity already saved at `version`. Returns what happened per push.
+ * Sends `plan` for an activity already saved at `version`, then releases the tokens in
+ * `releases` (planPushes' `releases`) and any the transports retired. Returns what happened per push.
  */
-export async function deliverPushes(deps: DeliverDeps, activity: ActivityRecord, version: number, plan: PlannedPush[]): Promise<PushRecord[]> {
-  if (plan.length === 0) return [];
-  const results = await Promise.all(plan.map((planned) => sendOne(deps.push, planned, deps.log)));
+export async function deliverPushes(
+  deps: DeliverDeps,
+  activity: ActivityRecord,
+  version: number,
+  plan: PlannedPush[],
+  releases: readonly PushTarget[] = [],
+): Promise<PushRecord[]> {
+  if (plan.length === 0) {
+    await releaseTokens(deps, releases);
+    return [];
+  }
+  const results = await Promise.all(plan.map((planned) => sendOne(deps, planned)));
   results.forEach((result, i) => {
     if (result.outcome === 'sent') deps.onSent?.(plan[i]!.message);
   });
+  const retired = plan.filter((_, i) => results[i]!.outcome === 'retire-token').map((planned) => planned.message.target);
+  await releaseTokens(deps, [...releases, ...retired]);
   const records = pushRecords(plan, results);
   const failed = results.some((r) => r.outcome !== 'sent');
   if (!failed) return records;
@@ -80,6 +139,8 @@ export async function deliverPushes(deps: DeliverDeps, activity: ActivityRecord,
           return token ? deps.keys.retirePushToStartToken(deviceId, token) : Promise.resolve();
         }),
       );
+      // This container's cached device list still holds the dead token: drop it.
+      if (effects.retiredStartTokens.length > 0) deps.resolver?.invalidate();
       return records;
     } catch (err) {
       if (!(err instanceof ConcurrentUpdateError)) throw err;

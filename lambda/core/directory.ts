@@ -7,6 +7,7 @@ import { credentialHint, generateCredential, hashCredential } from './inspector-
 import { DEFAULT_COALESCE_SECONDS, DEFAULT_KEEP_LAST, DEFAULT_RETENTION_DAYS } from './inspector-settings';
 import type { ApnsEnvironment } from './push-port';
 import type { Device, Inspector, KeyStore } from './store-ports';
+import { releaseTokens, type ReleaseDeps } from './token-lifecycle';
 
 export interface DirectoryDeps {
   keys: KeyStore;
@@ -15,6 +16,18 @@ export interface DirectoryDeps {
   /** Epoch ms. */
   clock: () => number;
   tagSecret: string;
+}
+
+/**
+ * Device changes also let go of a replaced or removed push-to-start token at the push transport
+ * (token-lifecycle.ts) when the caller's deps carry one (the API's do).
+ */
+type DeviceDeps = DirectoryDeps & Partial<ReleaseDeps>;
+
+/** Releases a device's previous push-to-start token (SNS endpoint); housekeeping, never throws. */
+async function releasePushToStart(deps: DeviceDeps, device: Device, token: string | undefined): Promise<void> {
+  if (!token || !deps.push || !deps.log) return;
+  await releaseTokens({ push: deps.push, log: deps.log }, [{ deviceId: device.id, environment: device.environment, token, tokenKind: 'push-to-start' }]);
 }
 
 const ID_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
@@ -79,7 +92,7 @@ export async function requireInspector(keys: KeyStore, id: string): Promise<Insp
   return inspector;
 }
 
-export async function updateInspector(deps: DirectoryDeps, id: string, changes: Partial<InspectorInput> & { replicateApiToken?: string | null; hangTimeoutMinutes?: number | null }): Promise<Inspector> {
+export async function updateInspector(deps: DirectoryDeps, id: string, changes: Omit<Partial<InspectorInput>, 'replicateApiToken' | 'hangTimeoutMinutes'> & { replicateApiToken?: string | null; hangTimeoutMinutes?: number | null }): Promise<Inspector> {
   const inspector = await requireInspector(deps.keys, id);
   const next: Inspector = { ...inspector };
   if (changes.name !== undefined) next.name = changes.name;
@@ -148,7 +161,7 @@ export async function registerDevice(deps: DirectoryDeps, input: DeviceInput): P
   return { device, secret };
 }
 
-export async function updateDevice(deps: DirectoryDeps, id: string, changes: { name?: string; pushToStartToken?: string | null; frequentPushesEnabled?: boolean }): Promise<Device> {
+export async function updateDevice(deps: DeviceDeps, id: string, changes: { name?: string; pushToStartToken?: string | null; frequentPushesEnabled?: boolean }): Promise<Device> {
   const device = await deps.keys.getDevice(id);
   if (!device) throw new NotFoundError(`No device ${id}.`);
   const next: Device = { ...device };
@@ -157,12 +170,15 @@ export async function updateDevice(deps: DirectoryDeps, id: string, changes: { n
   else if (changes.pushToStartToken !== undefined) next.pushToStartToken = changes.pushToStartToken.toLowerCase();
   if (changes.frequentPushesEnabled !== undefined) next.frequentPushesEnabled = changes.frequentPushesEnabled;
   await deps.keys.putDevice(next);
+  // A rotated (or removed) push-to-start token is dead: let the transport forget it.
+  if (device.pushToStartToken !== next.pushToStartToken) await releasePushToStart(deps, device, device.pushToStartToken);
   return next;
 }
 
-export async function removeDevice(deps: DirectoryDeps, id: string): Promise<void> {
+export async function removeDevice(deps: DeviceDeps, id: string): Promise<void> {
   const device = await deps.keys.getDevice(id);
   if (!device) throw new NotFoundError(`No device ${id}.`);
   await deps.keys.deleteDeviceCredential(device.secretHash);
   await deps.keys.deleteDevice(id);
+  await releasePushToStart(deps, device, device.pushToStartToken);
 }

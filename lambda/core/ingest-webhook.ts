@@ -13,12 +13,20 @@ import { hangTimeoutSecondsFor } from './inspector-settings';
 import type { InspectorResolver, ResolvedInspector } from './inspector-resolver';
 import { applySnapshot, type ApplyResult } from './job-state';
 import { planPushes, type PolicySettings } from './push-policy';
+import type { RateLimiter } from './rate-limit';
 import { PayloadError, parseReplicateBody, type ReplicateSnapshot } from './replicate-payload';
 import { SignatureError, verifyReplicateSignature } from './replicate-signature';
 import type { EventEntry, EventOutcome, PushRecord } from './store-ports';
 
 export interface IngestDeps extends DeliverDeps {
   resolver: InspectorResolver;
+  /**
+   * Waits before retrying a conditional write that lost a race (jittered backoff, so racing
+   * writers spread out); absent = retry at once.
+   */
+  pauseBeforeRetry?: (attempt: number) => Promise<void>;
+  /** Per-inspector flood protection (no database request); absent = unlimited. */
+  rateLimiter?: RateLimiter;
   /** HMAC key that tags webhook keys. */
   tagSecret: string;
   bundleId: string;
@@ -42,7 +50,8 @@ export interface IngestResult {
 }
 
 const BODY_EXCERPT_BYTES = 480;
-const MAX_ATTEMPTS = 4;
+/** Conditional-write attempts before giving up with 503 (Replicate then retries a terminal event). */
+export const MAX_ATTEMPTS = 8;
 
 /** The body for the events log: `input` (prompts) removed, size-capped, never over one write unit. */
 export function bodyExcerpt(rawText: string): string {
@@ -69,6 +78,7 @@ export function policySettings(resolved: ResolvedInspector, bundleId: string, sn
     bundleId,
     coalesceSeconds: resolved.inspector.coalesceSeconds,
     hangTimeoutSeconds: hangTimeoutSecondsFor(resolved.inspector, snapshotKind),
+    reconcile: resolved.inspector.replicateApiToken !== undefined,
   };
 }
 
@@ -144,7 +154,10 @@ export async function applyToActivity(
     try {
       version = await deps.activities.put(plan.activity, current?.version ?? null);
     } catch (err) {
-      if (err instanceof ConcurrentUpdateError && attempt < MAX_ATTEMPTS) continue;
+      if (err instanceof ConcurrentUpdateError && attempt < MAX_ATTEMPTS) {
+        await deps.pauseBeforeRetry?.(attempt);
+        continue;
+      }
       throw err;
     }
     const pushes = await deliverPushes(deps, plan.activity, version, plan.pushes);
@@ -225,5 +238,9 @@ export async function ingestWebhook(deps: IngestDeps, request: WebhookRequest): 
   if (!verifyCredentialTag(key, 'wh', deps.tagSecret)) throw new AuthError('This is not a valid Chirp webhook key.', 'malformed_key');
   const resolved = await deps.resolver.resolveWebhookKey(key);
   if (!resolved) throw new AuthError('This webhook key is unknown, rotated out or revoked.', 'unknown_key');
+  const retryAfter = deps.rateLimiter?.take(resolved.inspector.id) ?? 0;
+  if (retryAfter > 0) {
+    throw new ChirpError('rate_limited', 'Too many webhooks for this inspector; slow down.', { retryAfterSeconds: retryAfter });
+  }
   return ingestForInspector(deps, resolved, request);
 }

@@ -16,7 +16,8 @@ import { attributesOf, contentStateOf, isDevicePending, type ActivityRecord, typ
 import { isTerminal } from './job-state';
 import { buildApnsPayload, endAlert, startAlert } from './card';
 import { liveActivityTopic, type ApnsHeaders, type PushKind } from './live-activity';
-import type { ApnsEnvironment, PushMessage, PushResult } from './push-port';
+import type { ApnsEnvironment, PushMessage, PushResult, PushTarget } from './push-port';
+import { reconcileDueAt } from './reconcile-schedule';
 
 /** iOS ends a Live Activity after 8 h; we end ours before that with the latest state. */
 export const MAX_ACTIVITY_SECONDS = 8 * 3600;
@@ -25,6 +26,18 @@ export const END_BEFORE_SECONDS = MAX_ACTIVITY_SECONDS - 10 * 60;
 export const DISMISS_AFTER_SECONDS = 3600;
 /** End pushes of jobs that ran at least this long carry an alert: worth lighting the screen. */
 export const END_ALERT_MIN_SECONDS = 60;
+/**
+ * A start deferred by the push-to-start budget (start-pacing.ts) is dropped when the job has been
+ * over for longer than this by the time the budget allows it: a card that appears long after the
+ * job ended would spend a scarce start on news nobody needs.
+ */
+export const LATE_START_SECONDS = 10 * 60;
+/**
+ * The update token of a device whose `end` went out is forgotten (and its SNS endpoint deleted)
+ * this long after the end. SNS delivers after `Publish` returns; deleting the endpoint at once
+ * could race the delivery of the end itself.
+ */
+export const RELEASE_AFTER_END_SECONDS = 15 * 60;
 /** APNs stores a push this long when the phone is offline; a stale update is worthless. */
 const EXPIRATION_SECONDS: Record<PushKind, number> = { start: 600, update: 300, end: 4 * 3600 };
 
@@ -32,6 +45,8 @@ export interface PolicySettings {
   bundleId: string;
   coalesceSeconds: number;
   hangTimeoutSeconds: number;
+  /** The inspector holds a Replicate API token: the sweeper's first look follows the reconciliation schedule. */
+  reconcile?: boolean;
 }
 
 /** What the policy needs to know about a bound device (from the key table). */
@@ -50,6 +65,28 @@ export interface PlannedPush {
 export interface PushPlan {
   activity: ActivityRecord;
   pushes: PlannedPush[];
+  /**
+   * Update tokens of ended devices whose grace period passed: already removed from `activity`;
+   * pass them to `deliverPushes` so the transport lets go of them (SNS deletes the endpoint).
+   */
+  releases: PushTarget[];
+}
+
+/**
+ * Per-device times the sweeper must honour besides the activity-level horizons: a deferred start
+ * (the push-to-start budget allows it again) and the release of an ended device's update token.
+ * The sweeper's own `dueAt` recompute must include these too.
+ */
+export function deviceDueTimes(activity: ActivityRecord): number[] {
+  const times: number[] = [];
+  for (const device of Object.values(activity.devices)) {
+    if (device.ended) {
+      if (device.token !== undefined && device.releaseAt !== undefined) times.push(device.releaseAt);
+      continue;
+    }
+    if (device.stopped === undefined && device.startedAt === undefined && device.startDeferredUntil !== undefined) times.push(device.startDeferredUntil);
+  }
+  return times;
 }
 
 /** Epoch s by which this activity must have ended (8-hour rule), counted from its first start push. */
@@ -81,8 +118,10 @@ export function nextDueAt(activity: ActivityRecord, settings: PolicySettings): n
   const candidates: number[] = [];
   const pending = Object.values(activity.devices).some((d) => isDevicePending(activity, d));
   if (pending) candidates.push((activity.lastPushAt ?? activity.lastEventAt) + settings.coalesceSeconds);
+  candidates.push(...deviceDueTimes(activity));
   if (!isTerminal(activity.job.status)) {
     candidates.push(activity.lastEventAt + settings.hangTimeoutSeconds, endDeadline(activity));
+    if (settings.reconcile) candidates.push(reconcileDueAt(activity));
   }
   return candidates.length > 0 ? Math.min(...candidates) : undefined;
 }
@@ -129,13 +168,30 @@ export function planPushes(
 ): PushPlan {
   const activity: ActivityRecord = structuredClone(input);
   const pushes: PlannedPush[] = [];
+  const releases: PushTarget[] = [];
   const terminal = isTerminal(activity.job.status);
   const coalesced = !options.flush && activity.lastPushAt !== undefined && now - activity.lastPushAt < settings.coalesceSeconds;
 
   for (const [deviceId, device] of Object.entries(activity.devices)) {
+    if (device.ended && device.token !== undefined && device.releaseAt !== undefined && now >= device.releaseAt) {
+      releases.push({ deviceId, environment: device.environment, token: device.token, tokenKind: 'update' });
+      delete device.token;
+      delete device.releaseAt;
+      continue;
+    }
     if (device.stopped !== undefined || device.ended) continue;
     const before = { ...device };
     if (device.startedAt === undefined) {
+      if (device.startDeferredUntil !== undefined) {
+        // Deferred (push-to-start budget, or a start that must be retried): not before its time,
+        // whatever the caller flushes, so webhooks in the meantime cost nothing extra.
+        if (now < device.startDeferredUntil) continue;
+        if (terminal && now - (activity.job.endedAt ?? activity.lastEventAt) > LATE_START_SECONDS) {
+          delete device.startDeferredUntil;
+          device.stopped = 'no card: the start waited for the push-to-start budget until the job had long ended';
+          continue;
+        }
+      }
       const info = devices.get(deviceId);
       if (!info?.pushToStartToken) {
         device.stopped = info ? 'device has no push-to-start token' : 'device no longer registered';
@@ -144,6 +200,7 @@ export function planPushes(
       // A job that is already over still gets a card: it starts with the final state and ends
       // as soon as the app reports the activity's update token.
       pushes.push({ message: message(activity, 'start', deviceId, device, info.pushToStartToken, settings, now), before });
+      delete device.startDeferredUntil;
       device.startedAt = now;
       device.sentSeq = activity.seq;
       activity.lastPushAt = now;
@@ -153,6 +210,7 @@ export function planPushes(
     if (terminal) {
       pushes.push({ message: message(activity, 'end', deviceId, device, device.token, settings, now), before });
       device.ended = true;
+      device.releaseAt = now + RELEASE_AFTER_END_SECONDS;
       device.sentSeq = activity.seq;
       continue;
     }
@@ -166,7 +224,7 @@ export function planPushes(
   // the sweep index (whose key changes cost index writes) quiet during a streaming job.
   activity.dueAt = due === undefined ? undefined : Math.min(due, input.dueAt ?? Number.POSITIVE_INFINITY);
   if (activity.dueAt === undefined) delete activity.dueAt;
-  return { activity, pushes };
+  return { activity, pushes, releases };
 }
 
 export interface PushOutcomeEffects {
@@ -200,11 +258,16 @@ export function applyPushOutcomes(input: ActivityRecord, plan: PlannedPush[], re
       if (tokenKind === 'push-to-start') retiredStartTokens.push(deviceId);
       device.stopped = `${tokenKind} token retired: ${result.reason}`;
       delete device.token;
+      delete device.releaseAt; // the transport already let go of it (deliver-pushes)
       return;
     }
     // retry-later and fix-config: undo, and look again later (config errors get a longer pause).
-    activity.devices[deviceId] = { ...planned.before };
+    const restored: DeviceDelivery = { ...planned.before };
     const delay = result.outcome === 'retry-later' ? Math.max(result.retryAfterSeconds ?? 0, RETRY_DELAY_SECONDS) : FIX_CONFIG_DELAY_SECONDS;
+    // A start that did not go out (budget spent, 429, 5xx, config) is deferred: webhooks in the
+    // meantime do not try again; the sweeper does, at `dueAt`.
+    if (planned.message.kind === 'start') restored.startDeferredUntil = now + delay;
+    activity.devices[deviceId] = restored;
     activity.dueAt = Math.min(activity.dueAt ?? Number.POSITIVE_INFINITY, now + delay);
   });
   return { activity, retiredStartTokens, changed };

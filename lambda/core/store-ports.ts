@@ -6,6 +6,7 @@ import type { ActivityRecord } from './activity';
 import type { InferredEvent } from './replicate-payload';
 import type { CardStatus, PushKind } from './live-activity';
 import type { ApnsEnvironment, PushResult } from './push-port';
+import type { StartBudget, StartBudgetDecision } from './start-pacing';
 
 export interface Inspector {
   id: string;
@@ -63,7 +64,8 @@ export interface EventEntry {
   inspectorId: string;
   /** Epoch ms. */
   at: number;
-  source: 'webhook' | 'sweeper' | 'api';
+  /** `feedback`: SNS reported a delivery failure after the push had been accepted (push-feedback handler). */
+  source: 'webhook' | 'sweeper' | 'api' | 'feedback';
   webhookId?: string;
   /** webhook-timestamp as sent, when signed. */
   webhookTimestamp?: number;
@@ -119,4 +121,9 @@ export interface KeyStore {
   deleteDevice(id: string): Promise<void>;
   /** Forgets a push-to-start token Apple retired, unless the app already sent a new one. */
   retirePushToStartToken(deviceId: string, token: string): Promise<void>;
+  /**
+   * Takes one start from the device's rolling push-to-start budget (lambda/core/start-pacing.ts):
+   * one conditional write, called only right before a start push. `now` is epoch s.
+   */
+  consumePushToStartBudget(deviceId: string, now: number, budget: StartBudget): Promise<StartBudgetDecision>;
 }

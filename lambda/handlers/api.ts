@@ -28,6 +28,8 @@ function loadDeps(): Promise<ApiDeps> {
       log,
       tagSecret: await readSecret(config.keyTagSecretArn),
       bundleId: config.bundleId,
+      ...(config.replicateApiBase ? { replicateApiBase: config.replicateApiBase } : {}),
+      ...(config.startBudget ? { startBudget: config.startBudget } : {}),
     }),
     adminToken: await readSecret(adminTokenSecretArn),
   }))();

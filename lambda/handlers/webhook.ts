@@ -27,6 +27,7 @@ function loadDeps(): Promise<IngestDeps> {
       log,
       tagSecret: await readSecret(config.keyTagSecretArn),
       bundleId: config.bundleId,
+      ...(config.startBudget ? { startBudget: config.startBudget } : {}),
     }))();
   // A failed cold start (e.g. Secrets Manager throttled) is retried by the next invocation.
   deps.catch(() => {

@@ -8,10 +8,13 @@ import { registerDevice, removeDevice, updateDevice, type DirectoryDeps } from '
 import { ChirpError } from '../core/errors';
 import type { IngestDeps } from '../core/ingest-webhook';
 import type { Device } from '../core/store-ports';
+import { addAdminRoutes } from './admin-routes';
 import { authenticate, requireAdmin, requireDevice } from './auth';
 import type { AppEnv } from './context';
+import { addInspectorRoutes } from './inspector-routes';
 import { parseJsonBody } from './json-body';
-import { activityTokenSchema, deviceCreateSchema, deviceUpdateSchema } from './schemas';
+import { parseQuery } from './query';
+import { activityTokenSchema, deviceCreateSchema, deviceUpdateSchema, pageQuerySchema } from './schemas';
 
 export interface CoreDeps extends IngestDeps, DirectoryDeps {
   /** Cheap store round trip for /v1/health. */
@@ -21,6 +24,8 @@ export interface CoreDeps extends IngestDeps, DirectoryDeps {
 /** The API also knows the admin token; the webhook function never reads that secret. */
 export interface ApiDeps extends CoreDeps {
   adminToken: string;
+  /** Base of the webhook URLs the API hands out (CHIRP_PUBLIC_URL, a tunnel); default: the request's origin. */
+  publicUrl?: string;
 }
 
 /** A device as the API shows it: never its credential hash. */
@@ -56,6 +61,14 @@ export function addApiRoutes(app: Hono<AppEnv>, deps: () => Promise<ApiDeps>): v
     return c.json({ ...publicDevice(device), secret }, 201);
   });
 
+  app.get('/v1/devices', async (c) => {
+    const d = await deps();
+    requireAdmin(c, d.adminToken);
+    const { limit, cursor } = parseQuery(c, pageQuerySchema);
+    const page = await d.keys.listDevices({ limit: limit ?? 50, ...(cursor ? { cursor } : {}) });
+    return c.json({ items: page.items.map(publicDevice), ...(page.cursor ? { cursor: page.cursor } : {}) });
+  });
+
   app.patch('/v1/devices/:id', async (c) => {
     const d = await deps();
     const caller = await authenticate(c, d.adminToken, d.keys, d.tagSecret);
@@ -84,4 +97,7 @@ export function addApiRoutes(app: Hono<AppEnv>, deps: () => Promise<ApiDeps>): v
     const result = await registerActivityToken(d, { deviceId, activityId: c.req.param('activityId'), token });
     return c.json({ ok: true, activityId: result.activityId, pushes: result.pushes });
   });
+
+  addInspectorRoutes(app, deps);
+  addAdminRoutes(app, deps);
 }

@@ -1,5 +1,5 @@
 import type { ActivityRecord } from '../../lambda/core/activity';
-import { applyPushOutcomes, endDeadline, nextDueAt, planPushes, END_BEFORE_SECONDS, type DeviceInfo, type PolicySettings } from '../../lambda/core/push-policy';
+import { applyPushOutcomes, endDeadline, nextDueAt, planPushes, END_BEFORE_SECONDS, RELEASE_AFTER_END_SECONDS, type DeviceInfo, type PolicySettings } from '../../lambda/core/push-policy';
 import type { JobRecord } from '../../lambda/core/job-state';
 
 const NOW = 1_780_000_000;
@@ -78,7 +78,8 @@ describe('planPushes', () => {
     expect(aps).not.toHaveProperty('stale-date');
     expect(aps.alert?.title).toBe('Replicate · FAILED');
     expect(next.devices.d1!.ended).toBe(true);
-    expect(next.dueAt).toBeUndefined();
+    // One more look, to forget the update token once SNS had time to deliver the end.
+    expect(next.dueAt).toBe(NOW + RELEASE_AFTER_END_SECONDS);
     expect(planPushes(next, devices, settings, NOW + 60).pushes).toHaveLength(0);
   });
 
@@ -108,7 +109,7 @@ describe('applyPushOutcomes', () => {
       NOW,
     );
     expect(effects.changed).toBe(true);
-    expect(effects.activity.devices.d1).toEqual({ environment: 'sandbox', sentSeq: 0 });
+    expect(effects.activity.devices.d1).toEqual({ environment: 'sandbox', sentSeq: 0, startDeferredUntil: NOW + 60 });
     expect(effects.activity.dueAt).toBe(NOW + 60);
     expect(effects.activity.devices.d2!.stopped).toBe('push-to-start token retired: Unregistered');
     expect(effects.retiredStartTokens).toEqual(['d2']);

@@ -3,7 +3,18 @@
  */
 import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Device, Inspector, KeyStore, Page, WebhookKeyEntry } from '../../core/store-ports';
+import { nextStartAt, type StartBudget, type StartBudgetDecision } from '../../core/start-pacing';
 import { decodeCursor, encodeCursor, translateStoreError } from './store-errors';
+
+/** Sort key of a device's push-to-start register, next to its `META` item. */
+const STARTS_SK = 'STARTS';
+
+/** A register slot, as a document-client number or a raw `{ N }` attribute value. */
+function slotValue(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  const n = (value as { N?: unknown } | undefined)?.N;
+  return typeof n === 'string' && n !== '' && Number.isFinite(Number(n)) ? Number(n) : undefined;
+}
 
 type Kind = 'INSPECTOR' | 'DEVICE';
 
@@ -119,6 +130,59 @@ export class DynamoKeyStore implements KeyStore {
       if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return;
       translateStoreError(err, 'retiring a push-to-start token');
     }
+  }
+
+  /**
+   * The budget is a shift register of the last `maxStarts` start times on `DEV#<id> / STARTS`
+   * (`s0` newest … `s<n-1>` oldest). One UpdateItem, conditional on the oldest slot having left
+   * the window, shifts every slot by one and writes `now` into `s0`. DynamoDB evaluates every
+   * operand of an update expression against the item as it was before the update, so
+   * `s1 = s0, s2 = s1, …` is a shift, not a smear. The item is separate from `META` because
+   * `putDevice` replaces that one whole (a PATCH must not reset the budget); TTL removes it once
+   * every slot is out of the window. A denial costs the same one request (plus one read for the
+   * retry time when the service does not return the old item).
+   */
+  async consumePushToStartBudget(deviceId: string, now: number, budget: StartBudget): Promise<StartBudgetDecision> {
+    const n = budget.maxStarts;
+    const names: Record<string, string> = { '#exp': 'expiresAt' };
+    const sets: string[] = ['#s0 = :now'];
+    for (let i = 0; i < n; i++) names[`#s${i}`] = `s${i}`;
+    for (let i = 1; i < n; i++) sets.push(`#s${i} = if_not_exists(#s${i - 1}, :zero)`);
+    sets.push('#exp = :exp');
+    const last = `#s${n - 1}`;
+    let oldItem: Record<string, unknown> | undefined;
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `DEV#${deviceId}`, sk: STARTS_SK },
+          ConditionExpression: `attribute_not_exists(${last}) OR ${last} <= :cutoff`,
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: {
+            ':now': now,
+            ':cutoff': now - budget.windowSeconds,
+            ':exp': now + budget.windowSeconds + 86_400,
+            // DynamoDB rejects unused values: a one-slot register shifts nothing.
+            ...(n > 1 ? { ':zero': 0 } : {}),
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { granted: true };
+    } catch (err) {
+      if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') return translateStoreError(err, 'taking a push-to-start from the budget');
+      oldItem = (err as { Item?: Record<string, unknown> }).Item;
+    }
+    // Denied: the oldest start that still counts says when the next one may go. The service
+    // returns the old item with the error (raw attribute values: the document client does not
+    // unmarshall errors); emulators may not, and then one read finds it.
+    let oldest = slotValue(oldItem?.[`s${n - 1}`]);
+    if (oldest === undefined) {
+      const item = await this.getItem(`DEV#${deviceId}`, STARTS_SK, 'reading the push-to-start budget');
+      oldest = slotValue(item?.[`s${n - 1}`]);
+    }
+    return { granted: false, retryAt: Math.max(nextStartAt(oldest ?? now, budget), now + 1) };
   }
 
   private async getItem(pk: string, sk: string, what: string): Promise<Record<string, unknown> | undefined> {

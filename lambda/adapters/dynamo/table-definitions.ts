@@ -15,6 +15,7 @@
  *   KEY#<sha256(key)> / KEY         webhook key → inspector (hash only; the key is never stored)
  *   INSP#<id> / META                inspector settings
  *   DEV#<id> / META                 device, its tokens and its credential hash
+ *   DEV#<id> / STARTS               the device's push-to-start budget (last start times), TTL'd
  *   byKind GSI: gkind = INSPECTOR | DEVICE, gcreated = createdAt  (listing)
  */
 
