@@ -116,6 +116,7 @@ async function measureStore(): Promise<Record<string, number>> {
   await ingestWebhook(deps, { key, rawBody: prediction(jobId, 'succeeded', [...tokens], { completed_at: '2026-06-01T12:01:01Z' }), headers: { 'webhook-id': 'msg_done' } });
   webhooks += 1;
   const pushes = push.sent.length;
+  if (process.env.BENCH_DEBUG) console.log(push.sent.map((m) => `${m.kind}@${m.payload.aps.timestamp}`).join(" "));
   const lastPush = push.sent[push.sent.length - 1];
   const perWebhook = { reads: counter.reads / webhooks, writes: counter.writes / webhooks, units: counter.writeUnits / webhooks };
 

@@ -49,7 +49,7 @@ export interface IngestResult {
   pushes: PushRecord[];
 }
 
-const BODY_EXCERPT_BYTES = 480;
+const BODY_EXCERPT_BYTES = 400;
 /** Conditional-write attempts before giving up with 503 (Replicate then retries a terminal event). */
 export const MAX_ATTEMPTS = 8;
 
@@ -147,7 +147,8 @@ export async function applyToActivity(
     activity.job = apply.record;
     activity.seq += 1;
     activity.lastEventAt = now;
-    activity.reconcileAttempts = 0;
+    // A fresh event restarts the reconciliation schedule (absent means zero: items stay small).
+    delete activity.reconcileAttempts;
     if (options.webhookDigest) activity.recentWebhookIds = rememberWebhookId(activity.recentWebhookIds, options.webhookDigest);
     const plan = planPushes(activity, resolved.devices, settings, now);
     let version: number;

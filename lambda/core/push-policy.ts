@@ -113,11 +113,20 @@ export function staleDateFor(activity: ActivityRecord, settings: PolicySettings,
   return Math.max(horizon, now + 60);
 }
 
+/**
+ * The first whole second at which another update may go out. Times here are whole seconds, so a
+ * push at 12.9 s is recorded as 12: waiting `coalesceSeconds + 1` whole seconds guarantees that
+ * at least `coalesceSeconds` really passed (the minimum interval is a promise, not an average).
+ */
+export function coalescedUntil(activity: Pick<ActivityRecord, 'lastPushAt'>, settings: Pick<PolicySettings, 'coalesceSeconds'>): number | undefined {
+  return activity.lastPushAt === undefined ? undefined : activity.lastPushAt + settings.coalesceSeconds + 1;
+}
+
 /** When the sweeper must look next: a pending flush, the hang horizon, or the 8-hour deadline. */
 export function nextDueAt(activity: ActivityRecord, settings: PolicySettings): number | undefined {
   const candidates: number[] = [];
   const pending = Object.values(activity.devices).some((d) => isDevicePending(activity, d));
-  if (pending) candidates.push((activity.lastPushAt ?? activity.lastEventAt) + settings.coalesceSeconds);
+  if (pending) candidates.push(coalescedUntil(activity, settings) ?? activity.lastEventAt);
   candidates.push(...deviceDueTimes(activity));
   if (!isTerminal(activity.job.status)) {
     candidates.push(activity.lastEventAt + settings.hangTimeoutSeconds, endDeadline(activity));
@@ -170,7 +179,7 @@ export function planPushes(
   const pushes: PlannedPush[] = [];
   const releases: PushTarget[] = [];
   const terminal = isTerminal(activity.job.status);
-  const coalesced = !options.flush && activity.lastPushAt !== undefined && now - activity.lastPushAt < settings.coalesceSeconds;
+  const coalesced = !options.flush && now < (coalescedUntil(activity, settings) ?? now);
 
   for (const [deviceId, device] of Object.entries(activity.devices)) {
     if (device.ended && device.token !== undefined && device.releaseAt !== undefined && now >= device.releaseAt) {

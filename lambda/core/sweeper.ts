@@ -28,7 +28,7 @@ import { applyToActivity, policySettings, type ApplyToActivityResult, type Inges
 import type { ResolvedInspector } from './inspector-resolver';
 import { DEFAULT_COALESCE_SECONDS, hangTimeoutSecondsFor } from './inspector-settings';
 import { expireRecord, isTerminal } from './job-state';
-import { deviceDueTimes, endDeadline, planPushes, type DeviceInfo, type PlannedPush, type PolicySettings } from './push-policy';
+import { coalescedUntil, deviceDueTimes, endDeadline, planPushes, type DeviceInfo, type PlannedPush, type PolicySettings } from './push-policy';
 import type { PushTarget } from './push-port';
 import { reconcileDueAt } from './reconcile-schedule';
 import type { ReplicateApiClient, ReplicateApiResult } from './replicate-port';
@@ -147,7 +147,7 @@ export function shouldReconcile(activity: ActivityRecord, settings: PolicySettin
 export function sweepDueAt(activity: ActivityRecord, settings: PolicySettings, now: number, reconciling: boolean): number | undefined {
   const candidates: number[] = [];
   const pending = pendingDevices(activity).length > 0;
-  if (pending) candidates.push((activity.lastPushAt ?? activity.lastEventAt) + settings.coalesceSeconds);
+  if (pending) candidates.push(coalescedUntil(activity, settings) ?? activity.lastEventAt);
   candidates.push(...deviceDueTimes(activity));
   const open = !isTerminal(activity.job.status);
   if (open) {

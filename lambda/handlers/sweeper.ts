@@ -29,6 +29,7 @@ function loadDeps(): Promise<SweepDeps> {
       log,
       bundleId: config.bundleId,
       ...(config.replicateApiBase ? { replicateApiBase: config.replicateApiBase } : {}),
+      ...(config.startBudget ? { startBudget: config.startBudget } : {}),
     }))();
   // A failed cold start is retried by the next invocation.
   deps.catch(() => {

@@ -31,6 +31,7 @@ export const ROUTES: readonly RouteSpec[] = [
   // Other methods reach the webhook function too, so it answers 405 in the JSON error shape.
   { method: M.ANY, path: WEBHOOK_PATH, target: 'webhook' },
   { method: M.GET, path: '/v1/health', target: 'api' },
+  { method: M.GET, path: '/v1/devices', target: 'api' },
   { method: M.POST, path: '/v1/devices', target: 'api' },
   { method: M.PATCH, path: '/v1/devices/{id}', target: 'api' },
   { method: M.DELETE, path: '/v1/devices/{id}', target: 'api' },
@@ -43,6 +44,7 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: M.POST, path: '/v1/inspectors/{id}/rotate', target: 'api' },
   { method: M.GET, path: '/v1/inspectors/{id}/events', target: 'api' },
   { method: M.GET, path: '/v1/inspectors/{id}/activities', target: 'api' },
+  { method: M.GET, path: '/v1/inspectors/{id}/activities/{activityId}', target: 'api' },
   { method: M.POST, path: '/v1/inspectors/{id}/test', target: 'api' },
   { method: M.POST, path: '/v1/admin/sweep', target: 'api' },
   { method: M.GET, path: '/v1/openapi.json', target: 'api' },

@@ -43,7 +43,12 @@ export function bundlingDefines(pushTransport: string): Record<string, string> {
   return { [`process.env.${ENV.pushTransport}`]: JSON.stringify(pushTransport) };
 }
 
-export type TableAccess = 'read' | 'readwrite';
+/**
+ * `read-update`: reads, plus UpdateItem only: the webhook and the sweeper change two things in
+ * the key table (a device's push-to-start budget, a retired push-to-start token), both with a
+ * conditional UpdateItem, and never create or delete items there.
+ */
+export type TableAccess = 'read' | 'read-update' | 'readwrite';
 
 export interface ChirpFunctionProps {
   /** Entry file relative to the repository root, e.g. `lambda/handlers/webhook.ts`. */
@@ -98,6 +103,7 @@ export class ChirpFunction extends NodejsFunction {
     this.addEnvironment(envName, table.tableName);
     if (access === 'readwrite') table.grantReadWriteData(this);
     else table.grantReadData(this);
+    if (access === 'read-update') table.grant(this, 'dynamodb:UpdateItem');
     return this;
   }
 

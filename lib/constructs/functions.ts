@@ -3,9 +3,9 @@
  *
  * | function      | ActivityTable | KeyTable   | secrets               | push                             |
  * |---------------|---------------|------------|-----------------------|----------------------------------|
- * | webhook       | read/write    | read       | key-tag               | send                             |
+ * | webhook       | read/write    | read, update | key-tag             | send                             |
  * | api           | read/write    | read/write | admin token, key-tag  | send                             |
- * | sweeper       | read/write    | read       | —                     | send                             |
+ * | sweeper       | read/write    | read, update | —                   | send                             |
  * | push-feedback | read/write    | read/write | —                     | read/delete endpoints (sns only) |
  *
  * "send": with sns, the platform application ARNs and endpoint permissions; with apns, the .p8 secret.
@@ -51,7 +51,7 @@ export class ChirpFunctions extends Construct {
       bundling: { define },
     })
       .bindTable(ENV.activityTable, tables.activityTable, 'readwrite')
-      .bindTable(ENV.keyTable, tables.keyTable, 'read')
+      .bindTable(ENV.keyTable, tables.keyTable, 'read-update')
       .bindSecret(ENV.keyTagSecretArn, props.keyTagSecret);
     push.grantSend(this.webhook);
 
@@ -87,7 +87,7 @@ export class ChirpFunctions extends Construct {
       bundling: { define },
     })
       .bindTable(ENV.activityTable, tables.activityTable, 'readwrite')
-      .bindTable(ENV.keyTable, tables.keyTable, 'read');
+      .bindTable(ENV.keyTable, tables.keyTable, 'read-update');
     push.grantSend(this.sweeper);
 
     if (config.replicateApiBase !== undefined) {

@@ -63,6 +63,35 @@ afterAll(async () => {
   await rm(configDir, { recursive: true, force: true });
 });
 
+describe('the installed entry point', () => {
+  it('bin/chirp.cjs (package.json "bin") runs the same CLI', async () => {
+    // act
+    const run = await new Promise<Run>((resolvePromise, reject) => {
+      const child = spawn(process.execPath, [join(ROOT, 'bin/chirp.cjs'), '--version'], { cwd: ROOT, env: env() });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+    });
+
+    // assert
+    expect(run).toEqual({ code: 0, stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/), stderr: '' });
+  });
+
+  it('answers usage errors with exit code 2 and a suggestion', async () => {
+    // act
+    const typo = await chirp(['inspectors', 'lst']);
+    const missing = await chirp(['inspectors', 'create']);
+
+    // assert
+    expect([typo.code, missing.code]).toEqual([2, 2]);
+    expect(typo.stderr).toContain('(Did you mean list?)');
+    expect(missing.stderr).toContain("missing required argument 'name'");
+  });
+});
+
 describe('login', () => {
   it('refuses a wrong token with the server\'s message and saves nothing', async () => {
     // act

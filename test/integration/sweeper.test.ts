@@ -440,10 +440,10 @@ describe('sweeper', () => {
     at(2);
     await webhook(insp.key, job('p_stream', { output: ['Once', ' upon', ' a time'] }));
     const updatesBefore = push.of(activityId, 'update').length;
-    // Act
-    at(4);
-    const early = await sweep();
+    // Act (whole seconds: 5 s must surely have passed, so the interval ends at 5 + 1)
     at(5);
+    const early = await sweep();
+    at(6);
     const result = await sweep();
     // Assert
     expect(updatesBefore).toBe(0);

@@ -24,9 +24,12 @@ function roleIds(template: Template, fns: (ChirpFunction | undefined)[]): string
   return fns.map((fn) => roleOf(template, logicalId(fn!))).sort();
 }
 
-function writesTo(statements: Statement[], tableLogicalId: string): boolean {
-  return statements.some((s) => actionsOf(s).some((a) => DYNAMO_WRITE.includes(a)) && resourcesText(s).includes(`"${tableLogicalId}"`));
+function writesTo(statements: Statement[], tableLogicalId: string, actions: string[] = DYNAMO_WRITE): boolean {
+  return statements.some((s) => actionsOf(s).some((a) => actions.includes(a)) && resourcesText(s).includes(`"${tableLogicalId}"`));
 }
+
+/** Creating, replacing or deleting items: what a function that only updates devices must not do. */
+const DYNAMO_CREATE_OR_DELETE = ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 
 function readsFrom(statements: Statement[], tableLogicalId: string): boolean {
   return statements.some((s) => actionsOf(s).includes('dynamodb:GetItem') && resourcesText(s).includes(`"${tableLogicalId}"`));
@@ -67,17 +70,19 @@ describe('tables', () => {
   const activity = logicalId(stack.tables.activityTable);
   const keys = logicalId(stack.tables.keyTable);
 
-  it('webhook: writes ActivityTable, only reads KeyTable', () => {
+  it('webhook: writes ActivityTable; reads KeyTable and may only update items there (start budget, retired tokens)', () => {
     const statements = statementsOf(template, stack.functions.webhook);
     expect(writesTo(statements, activity)).toBe(true);
     expect(readsFrom(statements, keys)).toBe(true);
-    expect(writesTo(statements, keys)).toBe(false);
+    expect(writesTo(statements, keys, ['dynamodb:UpdateItem'])).toBe(true);
+    expect(writesTo(statements, keys, DYNAMO_CREATE_OR_DELETE)).toBe(false);
   });
 
-  it('sweeper: writes ActivityTable, only reads KeyTable', () => {
+  it('sweeper: writes ActivityTable; may only update items in KeyTable', () => {
     const statements = statementsOf(template, stack.functions.sweeper);
     expect(writesTo(statements, activity)).toBe(true);
-    expect(writesTo(statements, keys)).toBe(false);
+    expect(writesTo(statements, keys, ['dynamodb:UpdateItem'])).toBe(true);
+    expect(writesTo(statements, keys, DYNAMO_CREATE_OR_DELETE)).toBe(false);
   });
 
   it('api and push-feedback: write both tables', () => {

@@ -62,8 +62,10 @@ describe('planPushes', () => {
     const withToken = { ...started, devices: { d1: { ...started.devices.d1!, token: 'cc'.repeat(40) } } };
     const early = planPushes(withToken, devices, settings, NOW);
     expect(early.pushes).toHaveLength(0);
-    expect(early.activity.dueAt).toBe(NOW + 3);
-    const later = planPushes(withToken, devices, settings, NOW + 3);
+    // The last push was at NOW - 2 in whole seconds: 5 s have surely passed at NOW + 4.
+    expect(early.activity.dueAt).toBe(NOW + 4);
+    expect(planPushes(withToken, devices, settings, NOW + 3).pushes).toHaveLength(0);
+    const later = planPushes(withToken, devices, settings, NOW + 4);
     expect(later.pushes.map((p) => [p.message.kind, p.message.headers['apns-priority'], p.message.target.tokenKind])).toEqual([['update', '5', 'update']]);
     expect(later.pushes[0]!.message.payload.aps).not.toHaveProperty('attributes');
     expect(planPushes(withToken, devices, settings, NOW, { flush: true }).pushes).toHaveLength(1);

@@ -4,7 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ActivityRecord } from '../../core/activity';
+import type { ActivityRecord, DeviceDelivery } from '../../core/activity';
+import type { JobRecord } from '../../core/job-state';
 import type { ActivityStore, EventEntry, Page, Versioned } from '../../core/store-ports';
 import { SWEEP_SHARDS } from './table-definitions';
 import { decodeCursor, encodeCursor, translateStoreError } from './store-errors';
@@ -13,11 +14,24 @@ const DAY = 86_400;
 /** Activities are kept this long after their last event (storage hygiene via TTL). */
 const ACTIVITY_RETENTION_DAYS = 30;
 
+let eventSequence = 0;
+function nextEventSequence(): number {
+  eventSequence = (eventSequence + 1) % 1_000_000;
+  return eventSequence;
+}
+
 export function sweepShardOf(activityId: string): number {
   let sum = 0;
   for (let i = 0; i < activityId.length; i++) sum = (sum + activityId.charCodeAt(i)) % 9973;
   return sum % SWEEP_SHARDS;
 }
+
+/** What is stored of an activity: the record minus what the item's keys already say. */
+type StoredDevice = Omit<DeviceDelivery, 'token'> & { token?: string | Uint8Array };
+type StoredActivity = Omit<ActivityRecord, 'activityId' | 'inspectorId' | 'createdAt' | 'dueAt' | 'devices' | 'job'> & {
+  job: Omit<JobRecord, 'webUrl'> & { webUrl?: string };
+  devices: Record<string, StoredDevice>;
+};
 
 interface ActivityItem {
   pk: string;
@@ -28,7 +42,46 @@ interface ActivityItem {
   gsweep?: string;
   gdue?: number;
   expiresAt: number;
-  a: ActivityRecord;
+  a: StoredActivity;
+}
+
+/**
+ * Every accepted webhook rewrites the activity item, and a write costs one unit per started KB
+ * of the larger of the old and new item: the stored form drops what the keys already carry,
+ * the default web URL, and stores push tokens (hex text from Apple) as bytes, half the size.
+ */
+function toStored(activity: ActivityRecord): StoredActivity {
+  const { activityId: _a, inspectorId: _i, createdAt: _c, dueAt: _d, devices, job, ...rest } = activity;
+  const { webUrl, ...jobRest } = job;
+  const storedDevices: Record<string, StoredDevice> = {};
+  for (const [id, device] of Object.entries(devices)) {
+    const { token, ...deviceRest } = device;
+    storedDevices[id] = token === undefined ? deviceRest : { ...deviceRest, token: /^(?:[0-9a-f]{2})+$/.test(token) ? Buffer.from(token, 'hex') : token };
+  }
+  return { ...rest, job: webUrl === defaultWebUrl(job.jobId) ? jobRest : { ...jobRest, webUrl }, devices: storedDevices };
+}
+
+function fromStored(item: ActivityItem): ActivityRecord {
+  const { devices, job, ...rest } = item.a;
+  const restoredDevices: Record<string, DeviceDelivery> = {};
+  for (const [id, device] of Object.entries(devices)) {
+    const { token, ...deviceRest } = device;
+    restoredDevices[id] = token === undefined ? deviceRest : { ...deviceRest, token: typeof token === 'string' ? token : Buffer.from(token).toString('hex') };
+  }
+  const activity: ActivityRecord = {
+    ...rest,
+    activityId: item.pk.slice('ACT#'.length),
+    inspectorId: item.ginsp.slice('INSP#'.length),
+    createdAt: item.gcreated,
+    job: { ...job, webUrl: job.webUrl ?? defaultWebUrl(job.jobId) },
+    devices: restoredDevices,
+  };
+  if (item.gdue !== undefined) activity.dueAt = item.gdue;
+  return activity;
+}
+
+function defaultWebUrl(jobId: string): string {
+  return `https://replicate.com/p/${jobId}`;
 }
 
 interface EventItem {
@@ -53,7 +106,7 @@ export class DynamoActivityStore implements ActivityStore {
       );
       if (!Item) return null;
       const item = Item as ActivityItem;
-      return { value: item.a, version: item.ver };
+      return { value: fromStored(item), version: item.ver };
     } catch (err) {
       return translateStoreError(err, 'reading an activity');
     }
@@ -68,7 +121,7 @@ export class DynamoActivityStore implements ActivityStore {
       ginsp: `INSP#${activity.inspectorId}`,
       gcreated: activity.createdAt,
       expiresAt: activity.lastEventAt + ACTIVITY_RETENTION_DAYS * DAY,
-      a: activity,
+      a: toStored(activity),
     };
     if (activity.dueAt !== undefined) {
       item.gsweep = `SWEEP#${sweepShardOf(activity.activityId)}`;
@@ -93,8 +146,9 @@ export class DynamoActivityStore implements ActivityStore {
   async appendEvent(entry: EventEntry, retentionDays: number): Promise<void> {
     const item: EventItem = {
       pk: `EVT#${entry.inspectorId}`,
-      // Time-ordered sort key with a random suffix: two events in the same millisecond never collide.
-      sk: `${String(entry.at).padStart(14, '0')}#${randomBytes(3).toString('hex')}`,
+      // Time-ordered sort key. Within one millisecond a per-container counter keeps this
+      // container's events in the order they happened; the random part keeps containers apart.
+      sk: `${String(entry.at).padStart(14, '0')}#${String(nextEventSequence()).padStart(6, '0')}${randomBytes(3).toString('hex')}`,
       expiresAt: Math.floor(entry.at / 1000) + retentionDays * DAY,
       e: entry,
     };
