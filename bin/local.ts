@@ -34,6 +34,9 @@ async function pushFromEnv(env: NodeJS.ProcessEnv): Promise<{ push?: PushSender;
 
 async function main(): Promise<void> {
   const env = process.env;
+  // The AWS SDK warns on every start under Node 20 that its releases after January 2027 need
+  // Node 22; the lock file pins this release, and the README says which Node to use.
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const port = Number(optionalEnv(env, 'PORT') ?? '8787');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be a port number (got "${env.PORT}")`);
   const sweepInterval = Number(optionalEnv(env, 'CHIRP_SWEEP_INTERVAL_S') ?? '60');

@@ -39,7 +39,12 @@ export interface DeliverDeps {
   resolver?: { invalidate(): void };
 }
 
-const PUSH_TIMEOUT_MS = 10_000;
+/**
+ * How long one push may take before it counts as "retry later". Well inside the webhook
+ * function's 10 s limit, so the answer is recorded (and the sweeper retries it) instead of the
+ * function dying mid-delivery; Replicate wants an answer within seconds anyway.
+ */
+export const PUSH_TIMEOUT_MS = 5_000;
 
 /**
  * Takes one start from the device's budget. Null when the start may go; otherwise the answer

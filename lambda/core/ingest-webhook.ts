@@ -219,8 +219,11 @@ export async function ingestForInspector(deps: Omit<IngestDeps, 'tagSecret'>, re
   if (result.reason) summary.reason = result.reason;
   Object.assign(base, { jobId: snapshot.id, activityId: result.activityId, status: snapshot.status });
   if (result.outcome === 'duplicate') {
-    // Acknowledged and otherwise ignored: one read, no write, no push (ARCHITECTURE §3).
+    // Acknowledged and otherwise ignored: no state write, no push. It still gets its line in the
+    // events log (people want to see Replicate's retries): on a warm container that line is the
+    // only DynamoDB request a duplicate costs (ARCHITECTURE §3: ≤ 1).
     deps.log.info('duplicate webhook', { inspectorId: resolved.inspector.id, activityId: result.activityId, webhookId });
+    await logEvent(deps, resolved, { ...base, outcome: 'duplicate', reason: 'this webhook-id was already applied', pushes: [] });
     return summary;
   }
   const entry: Omit<EventEntry, 'inspectorId' | 'source'> = { ...base, outcome: result.outcome, pushes: result.pushes, body: bodyExcerpt(rawText) };

@@ -70,7 +70,9 @@ function errorText(value: unknown): string | null {
   try {
     return JSON.stringify(value);
   } catch {
-    return String(value);
+    // Only an object or array nested too deeply gets here (a parsed body has no cycles).
+    // String() would recurse through a nested array just the same and throw again.
+    return 'error details nested too deeply to show';
   }
 }
 

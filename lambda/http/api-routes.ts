@@ -94,7 +94,7 @@ export function addApiRoutes(app: Hono<AppEnv>, deps: () => Promise<ApiDeps>): v
     const d = await deps();
     const deviceId = await requireDevice(c, d.adminToken, d.keys, d.tagSecret);
     const { token } = await parseJsonBody(c, activityTokenSchema);
-    const result = await registerActivityToken(d, { deviceId, activityId: c.req.param('activityId'), token });
+    const result = await registerActivityToken({ ...d, log: c.get('log') }, { deviceId, activityId: c.req.param('activityId'), token });
     return c.json({ ok: true, activityId: result.activityId, pushes: result.pushes });
   });
 

@@ -42,7 +42,8 @@ export function addWebhookRoutes(app: Hono<AppEnv>, deps: () => Promise<IngestDe
         'webhook-timestamp': c.req.header('webhook-timestamp'),
         'webhook-signature': c.req.header('webhook-signature'),
       };
-      const result = await ingestWebhook(await deps(), { key, rawBody, headers, requestId: c.get('requestId') });
+      // The core logs through the request's logger, so its lines carry the request id too.
+      const result = await ingestWebhook({ ...(await deps()), log: c.get('log') }, { key, rawBody, headers, requestId: c.get('requestId') });
       c.get('log').info('webhook', {
         outcome: result.outcome,
         activityId: result.activityId,

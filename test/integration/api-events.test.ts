@@ -33,7 +33,7 @@ async function send(body: Record<string, unknown>, webhookId: string): Promise<n
   return h.clock.now;
 }
 
-/** Two predictions: A succeeds, B fails; one duplicate delivery; 7 log entries from webhooks. */
+/** Two predictions: A succeeds, B fails; one duplicate delivery; 7 log entries from webhooks (the duplicate included). */
 async function traffic(): Promise<Record<string, number>> {
   const at: Record<string, number> = {};
   at.aStart = await send(prediction({ id: JOB_A }), 'msg_a1');
@@ -67,8 +67,8 @@ describe('the events log', () => {
 
     // assert
     const hooks = webhooks(page.items);
-    expect(hooks.map((e) => e.at)).toEqual([at.aLate, at.bFail, at.aDone, at.bStart, at.aRun, at.aStart]);
-    const done = hooks.find((e) => e.webhookId === 'msg_a3')!;
+    expect(hooks.map((e) => e.at)).toEqual([at.aLate, at.bFail, at.aDup, at.aDone, at.bStart, at.aRun, at.aStart]);
+    const done = hooks.find((e) => e.webhookId === 'msg_a3' && e.outcome === 'applied')!;
     expect(done).toMatchObject({ outcome: 'applied', status: 'succeeded', event: 'completed', jobId: JOB_A, transition: { from: 'processing', to: 'succeeded' } });
     expect(done.pushes).toEqual([expect.objectContaining({ kind: 'end', outcome: 'sent', transport: 'outbox' })]);
     // Size-capped (it may end in "…"), so compare text rather than parse.
@@ -76,8 +76,9 @@ describe('the events log', () => {
     expect(done.body).toContain('"status":"succeeded"');
     expect(done.body).not.toContain('SECRET PROMPT');
     expect(hooks[0]).toMatchObject({ outcome: 'stale', status: 'processing' });
-    // The duplicate was acknowledged without a log entry (ARCHITECTURE §3: one read, no write).
-    expect(hooks.filter((e) => e.webhookId === 'msg_a3')).toHaveLength(1);
+    // The duplicate was acknowledged, changed nothing, and has its own line (its only write).
+    expect(hooks.filter((e) => e.webhookId === 'msg_a3').map((e) => e.outcome)).toEqual(['duplicate', 'applied']);
+    expect(hooks.find((e) => e.outcome === 'duplicate')).toMatchObject({ pushes: [], reason: 'this webhook-id was already applied' });
   });
 
   it('pages with a cursor: every entry once, in order', async () => {
@@ -111,7 +112,8 @@ describe('the events log', () => {
     const failedOnePerPage = await events('?status=failed&limit=1');
 
     // assert
-    expect(terminal.items.map((e) => e.status).sort()).toEqual(['failed', 'succeeded']);
+    // The completion of A was delivered twice: applied once, then logged as a duplicate.
+    expect(terminal.items.map((e) => `${e.status}:${e.outcome}`).sort()).toEqual(['failed:applied', 'succeeded:applied', 'succeeded:duplicate']);
     expect(stale.items.map((e) => e.webhookId)).toEqual(['msg_a4']);
     expect(failedOnePerPage.items.map((e) => e.jobId)).toEqual([JOB_B]);
   });
@@ -218,7 +220,7 @@ describe('the activities view', () => {
     const { timeline } = response.json as { timeline: EventView[] };
     expect(timeline.map((e) => e.at)).toEqual([...timeline.map((e) => e.at)].sort((x, y) => x - y));
     const hooks = webhooks(timeline);
-    expect(hooks.map((e) => `${e.status}:${e.outcome}`)).toEqual(['starting:applied', 'processing:applied', 'succeeded:applied', 'processing:stale']);
+    expect(hooks.map((e) => `${e.status}:${e.outcome}`)).toEqual(['starting:applied', 'processing:applied', 'succeeded:applied', 'succeeded:duplicate', 'processing:stale']);
     expect(hooks[0]!.pushes).toEqual([expect.objectContaining({ kind: 'start', outcome: 'sent' })]);
     expect(hooks[2]).toMatchObject({ transition: { from: 'processing', to: 'succeeded' }, pushes: [expect.objectContaining({ kind: 'end', outcome: 'sent' })] });
     // The phone reported its update token right after the start push (same instant on the frozen clock).

@@ -23,6 +23,7 @@ import { createApp, type RequestLogger } from '../../lambda/http/context';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../local/embedded-dynamo';
 import { startFakeReplicateApi, type FakeAnswer, type FakeReplicateApi } from '../helpers/fake-replicate-api';
 import { startHarness } from '../helpers/local-harness';
+import { barrier, gatedStore } from '../helpers/race';
 
 const T0_MS = Date.parse('2026-06-01T12:00:00Z');
 const T0 = T0_MS / 1000;
@@ -48,35 +49,6 @@ class RecordingPush implements PushSender {
     for (const m of this.of(activityId, 'end')) counts[m.target.deviceId] = (counts[m.target.deviceId] ?? 0) + 1;
     return counts;
   }
-}
-
-/** Opens once `parties` callers are waiting, then stays open. */
-function barrier(parties: number): () => Promise<void> {
-  let waiting = 0;
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return () => {
-    waiting += 1;
-    if (waiting >= parties) open();
-    return opened;
-  };
-}
-
-/** An activity store whose writes wait at `gate`: makes two runs both read before either writes. */
-function gatedStore(inner: ActivityStore, gate: () => Promise<void>): ActivityStore {
-  return {
-    get: (id) => inner.get(id),
-    put: async (activity, expectedVersion) => {
-      await gate();
-      return inner.put(activity, expectedVersion);
-    },
-    appendEvent: (entry, days) => inner.appendEvent(entry, days),
-    listEvents: (id, options) => inner.listEvents(id, options),
-    listActivities: (id, options) => inner.listActivities(id, options),
-    listDue: (before, options) => inner.listDue(before, options),
-  };
 }
 
 function iso(epochSeconds: number): string {

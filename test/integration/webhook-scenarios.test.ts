@@ -97,13 +97,15 @@ describe('webhook scenarios against the embedded store', () => {
     expectWellFormed(lines);
   });
 
-  test('the same webhook-id twice is acknowledged and changes nothing', async () => {
+  test('the same webhook-id twice is acknowledged, logged as a duplicate and changes nothing', async () => {
     // Arrange
     await h.post(prediction({ status: 'starting' }), { headers: { 'webhook-id': 'msg_a' } });
     const body = prediction({ status: 'processing', started_at: '2026-06-01T12:00:01Z', output: ['x'] });
     h.clock.advance(10);
     const first = await h.post(body, { headers: { 'webhook-id': 'msg_b' } });
     const before = await h.outbox();
+    const activityId = String(first.json.activityId);
+    const stateBefore = await h.server.deps.activities.get(activityId);
     // Act
     h.clock.advance(10);
     const again = await h.post(body, { headers: { 'webhook-id': 'msg_b' } });
@@ -112,6 +114,9 @@ describe('webhook scenarios against the embedded store', () => {
     expect(again.status).toBe(200);
     expect(again.json.outcome).toBe('duplicate');
     expect(await h.outbox()).toHaveLength(before.length);
+    expect((await h.server.deps.activities.get(activityId))?.version).toBe(stateBefore?.version);
+    const events = await h.server.deps.activities.listEvents(h.server.localJson.inspectors[0]!.id, { limit: 1 });
+    expect(events.items[0]).toMatchObject({ outcome: 'duplicate', webhookId: 'msg_b', pushes: [] });
   });
 
   test('two concurrent deliveries of the same terminal event give one end', async () => {

@@ -37,6 +37,8 @@ interface ActivityItem {
   pk: string;
   sk: 'STATE';
   ver: number;
+  /** Random id of the write that made this version: tells our own write from another's (see `put`). */
+  wid: string;
   ginsp: string;
   gcreated: number;
   gsweep?: string;
@@ -114,10 +116,12 @@ export class DynamoActivityStore implements ActivityStore {
 
   async put(activity: ActivityRecord, expectedVersion: number | null): Promise<number> {
     const version = (expectedVersion ?? 0) + 1;
+    const writeId = randomBytes(6).toString('base64url');
     const item: ActivityItem = {
       pk: `ACT#${activity.activityId}`,
       sk: 'STATE',
       ver: version,
+      wid: writeId,
       ginsp: `INSP#${activity.inspectorId}`,
       gcreated: activity.createdAt,
       expiresAt: activity.lastEventAt + ACTIVITY_RETENTION_DAYS * DAY,
@@ -139,7 +143,29 @@ export class DynamoActivityStore implements ActivityStore {
       );
       return version;
     } catch (err) {
+      // The write may have landed although no answer came back: a reset connection or a timeout
+      // after the store applied it (then the SDK's retry fails its condition on our own write).
+      // Taking that for a lost race or an outage would drop the pushes this write recorded.
+      if (await this.landed(activity.activityId, version, writeId)) return version;
       return translateStoreError(err, 'writing an activity');
+    }
+  }
+
+  /** True when the item holds exactly the version this write made (failure path only: one read). */
+  private async landed(activityId: string, version: number, writeId: string): Promise<boolean> {
+    try {
+      const { Item } = await this.client.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { pk: `ACT#${activityId}`, sk: 'STATE' },
+          ConsistentRead: true,
+          ProjectionExpression: '#ver, #wid',
+          ExpressionAttributeNames: { '#ver': 'ver', '#wid': 'wid' },
+        }),
+      );
+      return Item?.ver === version && Item?.wid === writeId;
+    } catch {
+      return false;
     }
   }
 
