@@ -9,6 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ConfigError, ENV, oneOf, optionalEnv, readStartBudget, requireEnv } from '../lambda/config';
+import { DEFAULT_START_BUDGET, START_BUDGET_LIMITS } from '../lambda/core/start-pacing';
 import type { PushSender } from '../lambda/core/push-port';
 import type { OutboxLine } from '../lambda/adapters/push/outbox-push-sender';
 import { startLocalServer, type LocalServerOptions } from '../local/local-server';
@@ -57,7 +58,11 @@ async function main(): Promise<void> {
   const publicUrl = optionalEnv(env, 'CHIRP_PUBLIC_URL');
   if (publicUrl) options.publicUrl = publicUrl;
   if (push) options.push = push;
+  // Apple's push-to-start budget binds real iPhones. With the outbox (the simulated phone) the
+  // default is the most the setting allows, so trying the simulator a dozen times in an hour
+  // does not stop cards from starting; with CHIRP_PUSH_TRANSPORT=apns it is the real default.
   if (startBudget) options.startBudget = startBudget;
+  else if (!push) options.startBudget = { maxStarts: START_BUDGET_LIMITS.maxStarts.max, windowSeconds: DEFAULT_START_BUDGET.windowSeconds };
   if (bundleId) options.bundleId = bundleId;
   const level = optionalEnv(env, 'LOG_LEVEL')?.toUpperCase();
   if (level === 'DEBUG' || level === 'INFO' || level === 'WARN' || level === 'ERROR') options.logLevel = level;
