@@ -1,9 +1,11 @@
 /**
  * Webhook ingest (ARCHITECTURE §2.1): authenticate, verify, dedupe, apply, save, push, log.
  *
- * DynamoDB cost on a warm container: 1 consistent read of the activity, 1 conditional write of
- * it, 1 write to the events log. A duplicate `webhook-id` costs the read alone. A forged or
- * malformed key costs nothing: its tag is checked by arithmetic before any lookup.
+ * DynamoDB cost on a warm container: the activity comes from the container's cache (a read only
+ * on a miss or a lost race), then 1 conditional write of it and 1 events-log line; a webhook that
+ * starts a card also takes one push-to-start slot per device. A duplicate `webhook-id` costs its
+ * log line alone. A forged or malformed key costs nothing: its tag is checked by arithmetic
+ * before any lookup.
  */
 import { activityIdFor, rememberWebhookId, webhookIdDigest, type ActivityRecord } from './activity';
 import { deliverPushes, type DeliverDeps } from './deliver-pushes';
