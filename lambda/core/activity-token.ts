@@ -11,10 +11,11 @@ import { MAX_ATTEMPTS, policySettings } from './ingest-webhook';
 import { planPushes } from './push-policy';
 import type { PushRecord } from './store-ports';
 
-const TOKEN_PATTERN = /^[0-9a-fA-F]{32,400}$/;
+/** A push token as ActivityKit hands it to the app: hex; Apple says not to assume a length. */
+export const PUSH_TOKEN_PATTERN = /^[0-9a-fA-F]{32,400}$/;
 
 export function validatePushToken(token: unknown, field = 'token'): string {
-  if (typeof token !== 'string' || !TOKEN_PATTERN.test(token)) {
+  if (typeof token !== 'string' || !PUSH_TOKEN_PATTERN.test(token)) {
     throw new ValidationError(`${field} must be the hex push token ActivityKit gave the app (32–400 hex characters).`, field);
   }
   return token.toLowerCase();

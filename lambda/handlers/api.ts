@@ -11,33 +11,27 @@ import { composeDeps } from '../compose';
 import type { ApiDeps } from '../http/api-routes';
 import { createApp } from '../http/context';
 import { addApiRoutes } from '../http/api-routes';
+import { initOnce } from '../adapters/init-once';
 
 const config = readAwsConfig(process.env);
 const adminTokenSecretArn = requireEnv(process.env, ENV.adminTokenSecretArn);
 const log = createLogger('chirp-api');
 const client = createDocumentClient();
 
-let deps: Promise<ApiDeps> | undefined;
-function loadDeps(): Promise<ApiDeps> {
-  deps ??= (async () => ({
-    ...composeDeps({
-      client,
-      activityTable: config.activityTable,
-      keyTable: config.keyTable,
-      push: await createAwsPushSender(config),
-      log,
-      tagSecret: await readSecret(config.keyTagSecretArn),
-      bundleId: config.bundleId,
-      ...(config.replicateApiBase ? { replicateApiBase: config.replicateApiBase } : {}),
-      ...(config.startBudget ? { startBudget: config.startBudget } : {}),
-    }),
-    adminToken: await readSecret(adminTokenSecretArn),
-  }))();
-  deps.catch(() => {
-    deps = undefined;
-  });
-  return deps;
-}
+const loadDeps = initOnce<ApiDeps>(async () => ({
+  ...composeDeps({
+    client,
+    activityTable: config.activityTable,
+    keyTable: config.keyTable,
+    push: await createAwsPushSender(config),
+    log,
+    tagSecret: await readSecret(config.keyTagSecretArn),
+    bundleId: config.bundleId,
+    ...(config.replicateApiBase ? { replicateApiBase: config.replicateApiBase } : {}),
+    ...(config.startBudget ? { startBudget: config.startBudget } : {}),
+  }),
+  adminToken: await readSecret(adminTokenSecretArn),
+}));
 
 const app = createApp(log);
 addApiRoutes(app, loadDeps);

@@ -20,6 +20,7 @@ import { createLogger } from '../adapters/logger';
 import { createSnsEndpointDirectory } from '../adapters/push/sns-endpoint-directory';
 import { ENV, requireEnv } from '../config';
 import { handleDeliveryFailure, parseDeliveryFailure, type FeedbackDeps } from '../core/push-feedback';
+import { initOnce } from '../adapters/init-once';
 
 export interface FeedbackSummary {
   records: number;
@@ -58,26 +59,18 @@ export function createPushFeedbackHandler(loadDeps: () => Promise<FeedbackDeps>)
   };
 }
 
-let deps: Promise<FeedbackDeps> | undefined;
-
 /** Configuration and clients once per container (on the first event, so that importing stays side-effect free). */
-function loadDeps(): Promise<FeedbackDeps> {
-  deps ??= (async () => {
-    const env = process.env;
-    const client = createDocumentClient();
-    const clock = Date.now;
-    return {
-      activities: new DynamoActivityStore(client, requireEnv(env, ENV.activityTable), () => Math.floor(clock() / 1000)),
-      keys: new DynamoKeyStore(client, requireEnv(env, ENV.keyTable)),
-      endpoints: createSnsEndpointDirectory(new SNSClient({})),
-      log: createLogger('chirp-push-feedback'),
-      clock,
-    };
-  })();
-  deps.catch(() => {
-    deps = undefined;
-  });
-  return deps;
-}
+const loadDeps = initOnce<FeedbackDeps>(async () => {
+  const env = process.env;
+  const client = createDocumentClient();
+  const clock = Date.now;
+  return {
+    activities: new DynamoActivityStore(client, requireEnv(env, ENV.activityTable), () => Math.floor(clock() / 1000)),
+    keys: new DynamoKeyStore(client, requireEnv(env, ENV.keyTable)),
+    endpoints: createSnsEndpointDirectory(new SNSClient({})),
+    log: createLogger('chirp-push-feedback'),
+    clock,
+  };
+});
 
 export const handler = createPushFeedbackHandler(loadDeps);

@@ -11,6 +11,7 @@ import { createLogger } from '../adapters/logger';
 import { createAwsPushSender, readAwsSweeperConfig } from '../adapters/aws-runtime';
 import { composeSweepDeps } from '../compose';
 import { runSweep, type SweepDeps, type SweepResult } from '../core/sweeper';
+import { initOnce } from '../adapters/init-once';
 
 const config = readAwsSweeperConfig(process.env);
 const log = createLogger('chirp-sweeper');
@@ -18,25 +19,17 @@ const client = createDocumentClient();
 /** Time kept back from the function's limit: one reconciliation (8 s) plus its writes and pushes. */
 const RESERVE_MS = 15_000;
 
-let deps: Promise<SweepDeps> | undefined;
-function loadDeps(): Promise<SweepDeps> {
-  deps ??= (async () =>
-    composeSweepDeps({
-      client,
-      activityTable: config.activityTable,
-      keyTable: config.keyTable,
-      push: await createAwsPushSender(config),
-      log,
-      bundleId: config.bundleId,
-      ...(config.replicateApiBase ? { replicateApiBase: config.replicateApiBase } : {}),
-      ...(config.startBudget ? { startBudget: config.startBudget } : {}),
-    }))();
-  // A failed cold start is retried by the next invocation.
-  deps.catch(() => {
-    deps = undefined;
-  });
-  return deps;
-}
+const loadDeps = initOnce<SweepDeps>(async () =>
+  composeSweepDeps({
+    client,
+    activityTable: config.activityTable,
+    keyTable: config.keyTable,
+    push: await createAwsPushSender(config),
+    log,
+    bundleId: config.bundleId,
+    ...(config.replicateApiBase ? { replicateApiBase: config.replicateApiBase } : {}),
+    ...(config.startBudget ? { startBudget: config.startBudget } : {}),
+  }));
 
 export async function handler(event: ScheduledEvent, context: Context): Promise<SweepResult> {
   const d = await loadDeps();

@@ -11,30 +11,23 @@ import { composeDeps } from '../compose';
 import type { IngestDeps } from '../core/ingest-webhook';
 import { createApp } from '../http/context';
 import { addWebhookRoutes } from '../http/webhook-routes';
+import { initOnce } from '../adapters/init-once';
 
 const config = readAwsConfig(process.env);
 const log = createLogger('chirp-webhook');
 const client = createDocumentClient();
 
-let deps: Promise<IngestDeps> | undefined;
-function loadDeps(): Promise<IngestDeps> {
-  deps ??= (async () =>
-    composeDeps({
-      client,
-      activityTable: config.activityTable,
-      keyTable: config.keyTable,
-      push: await createAwsPushSender(config),
-      log,
-      tagSecret: await readSecret(config.keyTagSecretArn),
-      bundleId: config.bundleId,
-      ...(config.startBudget ? { startBudget: config.startBudget } : {}),
-    }))();
-  // A failed cold start (e.g. Secrets Manager throttled) is retried by the next invocation.
-  deps.catch(() => {
-    deps = undefined;
-  });
-  return deps;
-}
+const loadDeps = initOnce<IngestDeps>(async () =>
+  composeDeps({
+    client,
+    activityTable: config.activityTable,
+    keyTable: config.keyTable,
+    push: await createAwsPushSender(config),
+    log,
+    tagSecret: await readSecret(config.keyTagSecretArn),
+    bundleId: config.bundleId,
+    ...(config.startBudget ? { startBudget: config.startBudget } : {}),
+  }));
 
 const app = createApp(log);
 addWebhookRoutes(app, loadDeps);

@@ -4,10 +4,11 @@
  * integration tests hold the routes to them).
  */
 import { z } from 'zod';
+import { PUSH_TOKEN_PATTERN } from '../core/activity-token';
 import { DEFAULT_PREDICTION_HANG_MINUTES, LIMITS } from '../core/inspector-settings';
 import { isValidSigningSecret } from '../core/replicate-signature';
 
-const hexToken = z.string().regex(/^[0-9a-fA-F]{32,400}$/, 'must be a hex push token (32–400 hex characters)');
+const hexToken = z.string().regex(PUSH_TOKEN_PATTERN, 'must be a hex push token (32–400 hex characters)');
 
 export const deviceCreateSchema = z
   .object({

@@ -33,17 +33,23 @@ function start(args: string[]): ChildProcessWithoutNullStreams {
   return spawn(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: ROOT, env: env() });
 }
 
-function chirp(args: string[], input?: string): Promise<Run> {
+/** Everything a finished child process printed, and its exit code. */
+function collect(child: ChildProcessWithoutNullStreams): Promise<Run> {
   return new Promise((resolvePromise, reject) => {
-    const child = start(args);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
   });
+}
+
+function chirp(args: string[], input?: string): Promise<Run> {
+  const child = start(args);
+  const run = collect(child);
+  child.stdin.end(input ?? '');
+  return run;
 }
 
 function json<T>(run: Run, parse: (value: unknown) => T): T {
@@ -66,15 +72,9 @@ afterAll(async () => {
 describe('the installed entry point', () => {
   it('bin/chirp.cjs (package.json "bin") runs the same CLI', async () => {
     // act
-    const run = await new Promise<Run>((resolvePromise, reject) => {
-      const child = spawn(process.execPath, [join(ROOT, 'bin/chirp.cjs'), '--version'], { cwd: ROOT, env: env() });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-    });
+    const child = spawn(process.execPath, [join(ROOT, 'bin/chirp.cjs'), '--version'], { cwd: ROOT, env: env() });
+    child.stdin.end();
+    const run = await collect(child);
 
     // assert
     expect(run).toEqual({ code: 0, stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/), stderr: '' });
